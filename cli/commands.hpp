@@ -1,0 +1,27 @@
+// The cbir command's subcommands. Each lives in its own cmd_<name>.cpp, is written against
+// cbir.h only, and is listed once in main.cpp's table.
+#pragma once
+
+#include <string>
+
+#include "args.hpp"
+#include "cbir.h"
+
+namespace cli {
+
+struct Command {
+  const char* name;
+  const char* summary;  // one line, shown by `cbir --help`
+  const char* usage;    // full help text, shown by `cbir NAME --help`
+  int (*run)(int argc, char** argv);  // argv holds the arguments after NAME
+};
+
+// Turns a failed cbir status into a Failure carrying cbir_last_error().
+void check(int status, const std::string& context = "");
+
+// JSON string literal for UTF-8 text (control characters and quotes escaped).
+std::string json_quote(const std::string& s);
+
+int cmd_version(int argc, char** argv);
+
+}  // namespace cli

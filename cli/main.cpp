@@ -1,0 +1,92 @@
+// cbir: index and search images from the command line. Written against cbir.h only.
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "commands.hpp"
+
+namespace cli {
+
+void check(int status, const std::string& context) {
+  if (status == CBIR_OK) return;
+  std::string msg = cbir_last_error();
+  if (msg.empty()) msg = cbir_status_str(status);
+  throw Failure(context.empty() ? msg : context + ": " + msg);
+}
+
+std::string json_quote(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out + "\"";
+}
+
+int cmd_version(int argc, char** argv) {
+  Args args(argc, argv, {}, {});
+  if (!args.positional().empty()) throw UsageError("version takes no arguments");
+  std::printf("cbir %s\n%s\n", cbir_version_string(), cbir_build_info());
+  uint32_t f = cbir_features();
+  std::printf("features: cuda=%s openmp=%s turbojpeg=%s\n", (f & CBIR_FEATURE_CUDA) ? "yes" : "no",
+              (f & CBIR_FEATURE_OPENMP) ? "yes" : "no", (f & CBIR_FEATURE_TURBOJPEG) ? "yes" : "no");
+  return 0;
+}
+
+const Command kCommands[] = {
+    {"version", "print the library version and build features",
+     "usage: cbir version\n\nPrints the version of libcbir and what it was built with.\n",
+     cmd_version},
+};
+
+void print_overview() {
+  std::printf("usage: cbir COMMAND [OPTIONS] [ARGS]\n\ncommands:\n");
+  for (const Command& c : kCommands) std::printf("  %-12s %s\n", c.name, c.summary);
+  std::printf("\nRun 'cbir COMMAND --help' for a command's options.\n");
+}
+
+}  // namespace cli
+
+int main(int argc, char** argv) {
+  using namespace cli;
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
+      !std::strcmp(argv[1], "help")) {
+    print_overview();
+    return argc < 2 ? 2 : 0;
+  }
+  if (!std::strcmp(argv[1], "--version")) argv[1] = const_cast<char*>("version");
+  for (const Command& c : kCommands) {
+    if (std::strcmp(argv[1], c.name) != 0) continue;
+    for (int i = 2; i < argc; ++i) {
+      if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
+        std::fputs(c.usage, stdout);
+        return 0;
+      }
+      if (!std::strcmp(argv[i], "--")) break;
+    }
+    try {
+      return c.run(argc - 2, argv + 2);
+    } catch (const UsageError& e) {
+      std::fprintf(stderr, "cbir %s: %s\n%s", c.name, e.what(), c.usage);
+      return 2;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "cbir: error: %s\n", e.what());
+      return 1;
+    }
+  }
+  std::fprintf(stderr, "cbir: unknown command '%s' (run 'cbir --help')\n", argv[1]);
+  return 2;
+}

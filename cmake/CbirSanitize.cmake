@@ -1,0 +1,13 @@
+# CBIR_SANITIZE=address,undefined (or thread): instrument everything built here.
+if(CBIR_SANITIZE)
+  string(REPLACE "," ";" _cbir_sanitizers "${CBIR_SANITIZE}")
+  foreach(_s IN LISTS _cbir_sanitizers)
+    if(NOT _s MATCHES "^(address|undefined|thread|leak)$")
+      message(FATAL_ERROR "CBIR_SANITIZE: unknown sanitizer '${_s}' (use address, undefined, thread, leak)")
+    endif()
+  endforeach()
+  set(_cbir_san_flags "-fsanitize=${CBIR_SANITIZE}" -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_compile_options(${_cbir_san_flags})
+  add_link_options(${_cbir_san_flags})
+  message(STATUS "cbir: sanitizers ${CBIR_SANITIZE}")
+endif()
