@@ -50,6 +50,7 @@ const Command kCommands[] = {
     {"version", "print the library version and build features",
      "usage: cbir version\n\nPrints the version of libcbir and what it was built with.\n",
      cmd_version},
+    // @commands: one entry per command, in the order `cbir --help` lists them.
 };
 
 void print_overview() {

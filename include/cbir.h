@@ -146,7 +146,15 @@ CBIR_API const char* cbir_build_info(void);
  * Returns CBIR_EINVAL for a negative count. Call it before heavy work starts. */
 CBIR_API int cbir_set_threads(int32_t threads);
 
-/* CBIR_API_SECTIONS: later sections (tokenizer, images, models, collections, ingest) follow. */
+/* @section tokenizer (issue: tokenizer) */
+
+/* @section image (issue: image path) */
+
+/* @section model (issue: model bundles) */
+
+/* @section collection (issue: collection) */
+
+/* @section ingest (issue: ingest pipeline) */
 
 #ifdef __cplusplus
 } /* extern "C" */

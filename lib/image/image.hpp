@@ -1,0 +1,63 @@
+// Decoding and preprocessing: from files, memory or raw pixels to the float CHW batch rows the
+// image encoders take. Contract shared with lib/model, lib/ingest and lib/c_api; lib/image/
+// implements it. Every failure is a cbir::Error with a CBIR_EIMAGE_* (or CBIR_EIO/ENOTFOUND)
+// code and a message naming the file and the reason.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace cbir::image {
+
+// 8-bit RGB, rows of width*3 bytes, no padding (what Pillow's convert('RGB') gives).
+struct Image {
+  int width = 0;
+  int height = 0;
+  std::vector<uint8_t> rgb;
+};
+
+struct DecodeOptions {
+  bool exif_orientation = true;      // apply EXIF orientation like ImageOps.exif_transpose
+  uint64_t max_pixels = 89478485;    // checked against the header before allocating
+  // Fast JPEG path: when > 0, decode at the smallest DCT scale (1/2, 1/4, 1/8) whose shorter
+  // side is still >= 2 * fast_min_side, then resample. 0 = exact (the default).
+  int fast_min_side = 0;
+};
+
+Image decode_file(const std::string& path, const DecodeOptions& opts);
+// `name` only labels error messages (a path, "buffer", an upload's file name).
+Image decode_memory(const uint8_t* data, size_t size, const DecodeOptions& opts,
+                    const std::string& name = "buffer");
+
+enum class PixelFormat { rgb8, rgba8, gray8 };
+// Raw pixels with a row stride in bytes (0 = tightly packed). Alpha is dropped, gray replicated.
+Image from_pixels(const uint8_t* pixels, int width, int height, size_t stride, PixelFormat format);
+
+enum class Resize { squash, shorter_side_then_center_crop };
+enum class Interpolation { bicubic, bilinear };
+
+// A preprocessing recipe, as a model bundle names it.
+struct Recipe {
+  Resize resize = Resize::squash;
+  int size = 224;  // squash: output is size x size; shorter_side...: the shorter side's length
+  int crop = 224;  // shorter_side_then_center_crop only: the square crop taken from the centre
+  Interpolation interpolation = Interpolation::bicubic;
+  std::array<float, 3> mean{0.48145466f, 0.4578275f, 0.40821073f};
+  std::array<float, 3> std{0.26862954f, 0.26130258f, 0.27577711f};
+
+  int output_side() const { return resize == Resize::squash ? size : crop; }
+};
+
+// Pillow-exact resize (and centre crop) for the recipe: uint8 HWC, output_side() square.
+Image resize_for(const Image& src, const Recipe& recipe);
+
+// (x/255 - mean) / std into out[3 * side * side], channel-major (CHW).
+void normalize_chw(const Image& resized, const Recipe& recipe, float* out);
+
+// Decode options a recipe implies for the fast path (fast_min_side from the target size).
+DecodeOptions fast_options_for(const Recipe& recipe, DecodeOptions base);
+
+}  // namespace cbir::image
