@@ -148,7 +148,231 @@ CBIR_API int cbir_set_threads(int32_t threads);
 
 /* @section tokenizer (issue: tokenizer) */
 
+/* ---------------------------------------------------------------------------------------- */
+/* Images                                                                                    */
+/* ---------------------------------------------------------------------------------------- */
+
+/* Decoding and preprocessing exactly as the image encoders see it, without a model: to check
+ * files before adding them, and to diff cbir's pixels against a Python pipeline.
+ * Formats, recognised by their content (never by the file name): JPEG (libjpeg-turbo, the same
+ * pixels as Pillow), PNG, GIF (first frame), BMP, TGA and binary PNM. Every image becomes 8-bit
+ * RGB as Pillow's convert('RGB') makes it (alpha dropped, not blended; gray replicated; palette
+ * expanded; 16-bit samples reduced to their high byte), is turned upright by its EXIF
+ * orientation, then resized as torchvision 0.14 resizes PIL images, with Pillow's resampling
+ * reproduced bit for bit. Damaged, truncated, empty, oversized or non-image data is refused
+ * with its own CBIR_EIMAGE_* code; the message names the file (or "buffer") and the reason.
+ * Thread safety: every function of this section may run concurrently with any other. */
+
+/* How the image is brought to the model's input size. SQUASH: Resize((size, size)), the
+ * aspect ratio is not kept (Chinese-CLIP). SHORTER_SIDE_THEN_CENTER_CROP: Resize(size), the
+ * shorter side becomes size and the longer int(size * long / short), then CenterCrop(crop),
+ * black where the crop reaches past the image (DINOv2). */
+#define CBIR_RESIZE_SQUASH 0
+#define CBIR_RESIZE_SHORTER_SIDE_THEN_CENTER_CROP 1
+
+#define CBIR_INTERPOLATION_BICUBIC 0  /* Pillow BICUBIC (a = -0.5), antialiased when shrinking */
+#define CBIR_INTERPOLATION_BILINEAR 1 /* Pillow BILINEAR, antialiased when shrinking */
+
+typedef struct cbir_preprocess_options_t {
+  uint32_t version;         /* sizeof(cbir_preprocess_options_t), set by the _INIT macro/function */
+  int32_t resize;           /* CBIR_RESIZE_*; default SQUASH */
+  int32_t size;             /* SQUASH: output side; otherwise the shorter side; 1..16384; 224 */
+  int32_t crop;             /* SHORTER_SIDE_THEN_CENTER_CROP: output side; 1..16384; 224 */
+  int32_t interpolation;    /* CBIR_INTERPOLATION_*; default BICUBIC */
+  int32_t exif_orientation; /* nonzero (default): apply the EXIF orientation (JPEG, PNG eXIf) */
+  int32_t fast_decode;      /* nonzero: decode a JPEG at the smallest DCT scale (1/2, 1/4, 1/8)
+                               that keeps 2 * size pixels on its shorter side, then resample:
+                               several times faster on photos, pixels differ slightly (mean
+                               under 2 levels); 0 (default): exact */
+  uint64_t max_pixels;      /* refuse images with more pixels, checked on the header before
+                               anything is allocated; 0 = default (89478485, as Pillow) */
+} cbir_preprocess_options_t;
+
+#define CBIR_PREPROCESS_OPTIONS_INIT                                                   \
+  { sizeof(cbir_preprocess_options_t), CBIR_RESIZE_SQUASH, 224, 224,                   \
+    CBIR_INTERPOLATION_BICUBIC, 1, 0, 0 }
+/* Sets *opts to the defaults (as CBIR_PREPROCESS_OPTIONS_INIT). NULL is ignored. */
+CBIR_API void cbir_preprocess_options_init(cbir_preprocess_options_t* opts);
+
+/* Decodes the image file at `path` and resizes (and crops) it as opts say; opts may be NULL
+ * (Chinese-CLIP's 224 x 224 squash). On success *out_pixels holds *out_height x *out_width x 3
+ * bytes, RGB, rows top to bottom (HWC): the pixels an encoder normalises next. Release them
+ * with cbir_free(). On failure *out_pixels is NULL and both sizes are 0.
+ * Errors: CBIR_EINVAL (NULL argument, bad option), CBIR_ENOTFOUND (no such file), CBIR_EIO
+ * (unreadable, a folder), CBIR_EIMAGE_EMPTY (0 bytes), CBIR_EIMAGE_FORMAT (not an image, or a
+ * format cbir does not decode: the message says which, e.g. SVG, WebP, HTML, text),
+ * CBIR_EIMAGE_TRUNCATED (the data ends early), CBIR_EIMAGE_CORRUPT (bad checksum or stream),
+ * CBIR_EIMAGE_DIMENSIONS (zero width or height), CBIR_EIMAGE_TOO_LARGE (over max_pixels),
+ * CBIR_ENOMEM. */
+CBIR_API int cbir_image_preprocess_file(uint8_t** out_pixels, int32_t* out_height,
+                                        int32_t* out_width, const char* path,
+                                        const cbir_preprocess_options_t* opts);
+
+/* The same for an encoded image in memory: `size` bytes at `data`, borrowed for the call.
+ * Messages name the image "buffer". */
+CBIR_API int cbir_image_preprocess_buffer(uint8_t** out_pixels, int32_t* out_height,
+                                          int32_t* out_width, const void* data, size_t size,
+                                          const cbir_preprocess_options_t* opts);
+
+/* Decodes the image file at `path` completely, as embedding it would, and gives its upright
+ * size (EXIF orientation applied unless opts turn it off); the pixels are dropped. For checking
+ * files before ingesting them: it fails where embedding would fail to decode, with the same
+ * codes as cbir_image_preprocess_file(). Of opts only exif_orientation and max_pixels
+ * apply. On failure both sizes are 0. */
+CBIR_API int cbir_image_probe_file(int32_t* out_height, int32_t* out_width, const char* path,
+                                   const cbir_preprocess_options_t* opts);
+
+/* The same for an encoded image in memory (`size` bytes at `data`, borrowed for the call). */
+CBIR_API int cbir_image_probe_buffer(int32_t* out_height, int32_t* out_width, const void* data,
+                                     size_t size, const cbir_preprocess_options_t* opts);
+
 /* @section image (issue: image path) */
+
+/* ---------------------------------------------------------------------------------------- */
+/* Models                                                                                    */
+/* ---------------------------------------------------------------------------------------- */
+
+/* A model bundle, loaded: a folder made by tools/export holding bundle.json, the TorchScript
+ * image and/or text tower and the vocabulary (docs/bundle.md). Chinese-CLIP bundles have both
+ * towers; DINOv2 bundles have an image tower only.
+ * Thread safety: once cbir_model_open() has returned, every function that takes a
+ * `const cbir_model_t*` may be called from any number of threads at once on the same model.
+ * cbir_model_close() must not run concurrently with any of them. */
+typedef struct cbir_model_t cbir_model_t;
+
+/* Precision the towers run in. FP16 and BF16 need a CUDA device. (int8 is a property of the
+ * bundle, chosen at export with --quantize, and runs on the CPU.) */
+#define CBIR_PRECISION_FP32 0
+#define CBIR_PRECISION_FP16 1
+#define CBIR_PRECISION_BF16 2
+
+typedef struct cbir_model_options_t {
+  uint32_t version;       /* sizeof(cbir_model_options_t), set by the _INIT macro/function */
+  const char* device;     /* "auto" (or NULL: CUDA device 0 when usable, else the CPU), "cpu",
+                             "cuda", "cuda:N". Borrowed for the duration of cbir_model_open. */
+  int32_t precision;      /* CBIR_PRECISION_*; default FP32 (an fp16 bundle implies FP16) */
+  int32_t threads;        /* > 0: LibTorch intra-op threads for the whole process, as
+                             cbir_set_threads(); 0 (default): leave the process setting */
+  int32_t batch_size;     /* images or texts per forward pass; 0 = default (8) */
+  int32_t verify_hashes;  /* nonzero (default): check every file's sha256 against bundle.json
+                             when opening (seconds for large bundles); 0: sizes only */
+  int32_t exif_orientation; /* image embedding: nonzero (default) applies EXIF orientation */
+  int32_t fast_decode;    /* image embedding: nonzero decodes large JPEGs at a reduced DCT scale
+                             (faster, slightly different pixels); 0 (default): exact */
+  uint64_t max_pixels;    /* image embedding: refuse images with more pixels (checked before
+                             decoding); 0 = default (89478485, as Pillow) */
+} cbir_model_options_t;
+
+#define CBIR_MODEL_OPTIONS_INIT \
+  { sizeof(cbir_model_options_t), NULL, CBIR_PRECISION_FP32, 0, 0, 1, 1, 0, 0 }
+/* Sets *opts to the defaults (as CBIR_MODEL_OPTIONS_INIT). NULL is ignored. */
+CBIR_API void cbir_model_options_init(cbir_model_options_t* opts);
+
+/* Opens the bundle in folder `path`: validates bundle.json, the files it lists (sizes, and
+ * hashes unless opts->verify_hashes is 0) and the fingerprint, loads the towers onto the
+ * device, and runs each once on a tiny input to check its output. opts may be NULL.
+ * On success *out is a new model to release with cbir_model_close(); on failure *out is NULL.
+ * Errors: CBIR_EINVAL (NULL argument, bad option), CBIR_ENOTFOUND (folder, bundle.json or a
+ * listed file missing), CBIR_ECORRUPT (bad JSON, a field of the wrong type or range, a size or
+ * hash that differs, fingerprint mismatch, a file LibTorch cannot load), CBIR_EUNSUPPORTED
+ * (newer format_version, CUDA requested in a CPU-only build or absent, FP16/BF16 on the CPU,
+ * an int8 bundle on CUDA), CBIR_EMODEL (a tower's output has the wrong shape or is not finite,
+ * or the text tower does not mask padding), CBIR_ENOMEM. The message names the file. */
+CBIR_API int cbir_model_open(cbir_model_t** out, const char* path,
+                             const cbir_model_options_t* opts);
+
+/* Releases a model. NULL is accepted. */
+CBIR_API void cbir_model_close(cbir_model_t* model);
+
+/* What a model is. Strings are borrowed from the model and live until cbir_model_close().
+ * Fields are only appended: set `version` to sizeof(cbir_model_info_t) before the call, and
+ * the library fills no more than that many bytes. Image fields are 0/"" without an image
+ * tower; context_length is 0 without a text tower. */
+typedef struct cbir_model_info_t {
+  uint32_t version;          /* set by the caller: sizeof(cbir_model_info_t) */
+  const char* name;          /* e.g. "chinese-clip-vit-b-16" */
+  const char* family;        /* "chinese-clip", "dinov2", ... */
+  const char* fingerprint;   /* "sha256:<hex>": collections remember it to refuse other models */
+  const char* precision;     /* the bundle's: "fp32", "int8" or "fp16" */
+  const char* device;        /* where it runs: "cpu", "cuda:0", ... */
+  const char* path;          /* the bundle folder, as given to cbir_model_open() */
+  int32_t dim;               /* floats per embedding */
+  int32_t has_image;         /* 1 when the bundle has an image tower */
+  int32_t has_text;          /* 1 when the bundle has a text tower */
+  int32_t context_length;    /* maximum tokens per text, [CLS] and [SEP] included */
+  float logit_scale;         /* zero-shot temperature (exp applied); 0 when absent */
+  int32_t batch_size;        /* items per forward pass */
+  const char* resize;        /* "squash" or "shorter_side_then_center_crop" */
+  int32_t image_size;        /* squash: output side; otherwise the shorter side's length */
+  int32_t image_crop;        /* shorter_side_then_center_crop: the centre crop's side */
+  int32_t input_side;        /* side of the square the image tower takes */
+  const char* interpolation; /* "bicubic" or "bilinear" */
+  float mean[3];             /* per-channel normalisation, RGB */
+  float std[3];
+  const char* pooling;       /* DINOv2: "cls", "mean_patch" or "mean_all"; "" otherwise */
+} cbir_model_info_t;
+
+/* Fills *out (see cbir_model_info_t). Errors: CBIR_EINVAL (NULL, or out->version outside
+ * [sizeof(uint32_t), sizeof(cbir_model_info_t)]). */
+CBIR_API int cbir_model_info(cbir_model_info_t* out, const cbir_model_t* model);
+
+/* Embeds n UTF-8 texts with the text tower: out[n * dim], each row L2-normalised. Texts longer
+ * than context_length tokens are truncated (as Chinese-CLIP does). n may be 0.
+ * Errors: CBIR_EINVAL (NULL, invalid UTF-8: the message names the text's index and the byte
+ * offset), CBIR_EUNSUPPORTED (no text tower), CBIR_EMODEL, CBIR_ENOMEM. */
+CBIR_API int cbir_model_embed_texts(float* out, const cbir_model_t* model,
+                                    const char* const* texts, size_t n);
+
+/* Image batches. Each function fills out[n * dim] (L2-normalised rows) and statuses[n]: CBIR_OK
+ * or the code of what went wrong with that item (CBIR_ENOTFOUND, CBIR_EIO, CBIR_EIMAGE_*,
+ * CBIR_EINVAL for a bad pixel description). A failed item's row is all zeros and never fails the
+ * others: the call returns CBIR_OK once the batch has run, so check statuses. The call itself
+ * fails (statuses then unspecified) for CBIR_EINVAL (NULL arrays), CBIR_EUNSUPPORTED (no image
+ * tower), CBIR_EMODEL, CBIR_ENOMEM. Work goes in forward passes of batch_size images, decoded
+ * just before, so memory stays bounded for any n. */
+CBIR_API int cbir_model_embed_image_files(float* out, int32_t* statuses, const cbir_model_t* model,
+                                          const char* const* paths, size_t n);
+/* Encoded images in memory (JPEG, PNG, ...): data[i] holds sizes[i] bytes, borrowed for the call. */
+CBIR_API int cbir_model_embed_image_buffers(float* out, int32_t* statuses,
+                                            const cbir_model_t* model, const void* const* data,
+                                            const size_t* sizes, size_t n);
+
+/* Raw 8-bit pixels, top row first. */
+#define CBIR_PIXELS_RGB8 0  /* 3 bytes per pixel */
+#define CBIR_PIXELS_RGBA8 1 /* 4 bytes per pixel; alpha is dropped (as Pillow's convert('RGB')) */
+#define CBIR_PIXELS_GRAY8 2 /* 1 byte per pixel */
+typedef struct cbir_pixels_t {
+  const uint8_t* data; /* borrowed for the call */
+  int32_t width;
+  int32_t height;
+  size_t stride;       /* bytes from one row to the next; 0 = width * bytes per pixel */
+  int32_t format;      /* CBIR_PIXELS_* */
+} cbir_pixels_t;
+/* Raw pixel images, resized and normalised with the bundle's recipe. */
+CBIR_API int cbir_model_embed_image_pixels(float* out, int32_t* statuses,
+                                           const cbir_model_t* model, const cbir_pixels_t* images,
+                                           size_t n);
+
+/* The message for item `index` of the last cbir_model_embed_image_* call on this thread: ""
+ * when that item succeeded (or index is out of range). Borrowed; valid until the next
+ * cbir_model_embed_image_* call on this thread. Never NULL. */
+CBIR_API const char* cbir_model_item_error(size_t index);
+
+/* Already preprocessed images: n blocks of 3 x input_side x input_side floats (channel-major,
+ * normalised with the recipe's mean/std) -> out[n * dim], L2-normalised. For callers that do
+ * their own preprocessing. Errors: CBIR_EINVAL, CBIR_EUNSUPPORTED (no image tower),
+ * CBIR_EMODEL, CBIR_ENOMEM. */
+CBIR_API int cbir_model_embed_image_tensors(float* out, const cbir_model_t* model,
+                                            const float* pixels, size_t n);
+
+/* Zero-shot classification (Chinese-CLIP): probs[i] = softmax over the labels of
+ * logit_scale * cosine(image_embedding, embedding of labels[i]); the probabilities sum to 1.
+ * image_embedding holds dim floats (from any cbir_model_embed_image_* call).
+ * Errors: CBIR_EINVAL (NULL, n_labels == 0, a zero or non-finite embedding, invalid UTF-8),
+ * CBIR_EUNSUPPORTED (no text tower, or the bundle records no logit_scale), CBIR_EMODEL. */
+CBIR_API int cbir_model_classify(float* probs, const cbir_model_t* model,
+                                 const float* image_embedding, const char* const* labels,
+                                 size_t n_labels);
 
 /* @section model (issue: model bundles) */
 

@@ -1,0 +1,38 @@
+// What the rest of the library needs from a model backend: two towers that turn a batch into
+// rows of floats. TorchScript (torchscript.hpp) is the one backend today; another (ONNX Runtime,
+// say) would implement the same two classes. Batching, L2-normalisation and output checks are
+// done once, above this interface, by Model.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace cbir::model {
+
+enum class Precision { fp32, fp16, bf16 };
+
+// Where a model runs: the CPU, or CUDA device `index`.
+struct Device {
+  bool cuda = false;
+  int index = 0;
+  std::string str() const { return cuda ? "cuda:" + std::to_string(index) : "cpu"; }
+};
+
+class ImageEncoder {
+ public:
+  virtual ~ImageEncoder() = default;
+  // n preprocessed images, each 3 x side x side floats (CHW, normalised) -> out[n * dim],
+  // not normalised. Throws cbir::Error (CBIR_EMODEL) when the model fails or returns a
+  // tensor of the wrong shape.
+  virtual void encode(const float* pixels, size_t n, int side, float* out) const = 0;
+};
+
+class TextEncoder {
+ public:
+  virtual ~TextEncoder() = default;
+  // n rows of `len` token ids, padded with 0 -> out[n * dim], not normalised.
+  virtual void encode(const int64_t* ids, size_t n, int len, float* out) const = 0;
+};
+
+}  // namespace cbir::model

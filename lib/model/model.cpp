@@ -1,0 +1,209 @@
+#include "model/model.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/error.hpp"
+#include "model/runtime.hpp"
+#include "model/torchscript.hpp"
+
+namespace cbir::model {
+
+Device parse_device(const std::string& text) {
+  if (text == "auto") return Device{cuda_available(), 0};
+  if (text == "cpu") return Device{};
+  if (text == "cuda") return Device{true, 0};
+  if (text.rfind("cuda:", 0) == 0 && text.size() > 5 && text.size() <= 8 &&
+      text.find_first_not_of("0123456789", 5) == std::string::npos)
+    return Device{true, std::stoi(text.substr(5))};
+  fail(CBIR_EINVAL, "device '" + text + "' is not one of cpu, cuda, cuda:N, auto");
+}
+
+namespace {
+
+// The device and precision a bundle can actually run with, or a clear refusal.
+void resolve(const Bundle& b, const std::string& requested, Device& device, Precision& precision) {
+  device = parse_device(requested);
+  if (b.precision == "int8") {
+    if (requested == "auto") device = Device{};
+    if (device.cuda)
+      fail(CBIR_EUNSUPPORTED, b.dir + ": an int8 bundle (dynamic quantisation) runs on the CPU "
+                                      "only; use device \"cpu\" or a bundle exported without "
+                                      "--quantize");
+  } else if (b.precision == "fp16") {
+    if (!device.cuda)
+      fail(CBIR_EUNSUPPORTED, b.dir + ": an fp16 bundle (exported with --half) runs on CUDA "
+                                      "only; use a bundle exported without --half on the CPU");
+    if (precision == Precision::fp32) precision = Precision::fp16;
+  }
+}
+
+}  // namespace
+
+std::shared_ptr<const Model> Model::open(const std::string& dir, const ModelOptions& opts) {
+  require(opts.batch_size >= 1 && opts.batch_size <= 65536, "batch_size must be in [1, 65536]");
+  require(opts.threads >= 0, "threads must be >= 0 (0 leaves the process setting as it is)");
+  std::shared_ptr<Model> m(new Model());
+  m->bundle_ = read_bundle(dir, opts.verify_hashes);
+  m->batch_size_ = opts.batch_size;
+  Precision precision = opts.precision;
+  resolve(m->bundle_, opts.device, m->device_, precision);
+  if (opts.threads > 0) set_threads(opts.threads);
+
+  const TorchScriptOptions ts{m->device_, precision, m->bundle_.embed_dim};
+  if (m->bundle_.image) m->image_ = load_torchscript_image(m->bundle_.path(m->bundle_.image->file), ts);
+  if (m->bundle_.text) {
+    const TextTower& t = *m->bundle_.text;
+    m->tokenizer_ = std::make_unique<text::Tokenizer>(
+        text::Tokenizer::from_vocab_file(m->bundle_.path(t.vocab), t.lower_case));
+    if (m->tokenizer_->pad_id() != 0)
+      fail(CBIR_ECORRUPT, m->bundle_.path(t.vocab) + ": [PAD] must be token 0 (the text tower "
+                                                      "masks id 0); re-export the bundle");
+    m->text_ = load_torchscript_text(m->bundle_.path(t.file), ts);
+  }
+  m->warm_up();
+  return m;
+}
+
+const image::Recipe& Model::recipe() const {
+  if (!image_) fail(CBIR_EUNSUPPORTED, bundle_.name + " has no image tower");
+  return bundle_.image->preprocess;
+}
+
+const text::Tokenizer& Model::tokenizer() const {
+  if (!text_) fail(CBIR_EUNSUPPORTED, bundle_.name + " has no text tower (DINOv2 bundles embed images only)");
+  return *tokenizer_;
+}
+
+int Model::context_length() const {
+  tokenizer();
+  return bundle_.text->context_length;
+}
+
+// Checks that every value is finite, then L2-normalises each row in place.
+void Model::finish(float* rows, size_t n, const char* tower) const {
+  const size_t d = static_cast<size_t>(dim());
+  for (size_t i = 0; i < n; ++i) {
+    float* r = rows + i * d;
+    double sum = 0;
+    for (size_t j = 0; j < d; ++j) sum += double(r[j]) * r[j];
+    if (!std::isfinite(sum))
+      fail(CBIR_EMODEL, bundle_.name + ": the " + tower +
+                            " tower produced non-finite values (NaN or infinity); the weights are "
+                            "damaged or the export is wrong");
+    const float scale = sum > 0 ? static_cast<float>(1.0 / std::sqrt(sum)) : 0.0f;
+    for (size_t j = 0; j < d; ++j) r[j] *= scale;
+  }
+}
+
+void Model::embed_images(const float* pixels, size_t n, float* out) const {
+  recipe();
+  if (n == 0) return;
+  require(pixels && out, "pixels and out must not be NULL");
+  const int side = image_side();
+  const size_t per_image = 3 * size_t(side) * side;
+  for (size_t start = 0; start < n; start += batch_size_) {
+    size_t count = std::min(n - start, size_t(batch_size_));
+    image_->encode(pixels + start * per_image, count, side, out + start * dim());
+    finish(out + start * dim(), count, "image");
+  }
+}
+
+void Model::embed_token_ids(const int64_t* ids, size_t n, int len, float* out) const {
+  tokenizer();
+  require(len >= 1 && len <= context_length(), "token rows must hold 1..context_length ids");
+  if (n == 0) return;
+  require(ids && out, "ids and out must not be NULL");
+  for (size_t start = 0; start < n; start += batch_size_) {
+    size_t count = std::min(n - start, size_t(batch_size_));
+    text_->encode(ids + start * len, count, len, out + start * dim());
+    finish(out + start * dim(), count, "text");
+  }
+}
+
+void Model::embed_texts(const std::vector<std::string_view>& texts, float* out) const {
+  const text::Tokenizer& tok = tokenizer();
+  if (texts.empty()) return;
+  require(out != nullptr, "output buffer must not be NULL");
+  const int ctx = context_length();
+  std::vector<int64_t> ids;
+  std::vector<int32_t> lengths;
+  for (size_t start = 0; start < texts.size(); start += batch_size_) {
+    size_t count = std::min(texts.size() - start, size_t(batch_size_));
+    std::vector<std::string_view> batch(texts.begin() + start, texts.begin() + start + count);
+    ids.assign(count * ctx, 0);
+    lengths.assign(count, 0);
+    try {
+      tok.encode(batch, ctx, ids.data(), lengths.data());
+    } catch (const Error& e) {
+      if (e.code() != CBIR_EINVAL) throw;
+      for (size_t k = 0; k < count; ++k) {  // name the text at fault (the error path only)
+        try {
+          tok.wordpiece_ids(batch[k]);
+        } catch (const Error& bad) {
+          fail(CBIR_EINVAL, "text " + std::to_string(start + k) + ": " + bad.what());
+        }
+      }
+      throw;
+    }
+    // Trim the padding every row shares: the tower masks [PAD], so the result is the same and
+    // attention over 52 positions would cost up to 10x more for a short query.
+    const int len = std::max(1, *std::max_element(lengths.begin(), lengths.end()));
+    for (size_t r = 1; r < count; ++r)
+      std::copy_n(ids.begin() + r * ctx, len, ids.begin() + r * len);
+    text_->encode(ids.data(), count, len, out + start * dim());
+    finish(out + start * dim(), count, "text");
+  }
+}
+
+void Model::classify(const float* image_embedding, const std::vector<std::string_view>& labels,
+                     float* probs) const {
+  tokenizer();
+  if (!(bundle_.logit_scale > 0))
+    fail(CBIR_EUNSUPPORTED, bundle_.name + " records no logit_scale, so it cannot classify "
+                                           "(re-export a CLIP checkpoint with tools/export)");
+  require(!labels.empty(), "classify needs at least one label");
+  require(image_embedding && probs, "image_embedding and probs must not be NULL");
+  const size_t d = static_cast<size_t>(dim());
+  double norm = 0;
+  for (size_t j = 0; j < d; ++j) norm += double(image_embedding[j]) * image_embedding[j];
+  require(std::isfinite(norm) && norm > 0, "the image embedding must be finite and non-zero");
+  std::vector<float> text(labels.size() * d);
+  embed_texts(labels, text.data());
+  std::vector<double> logits(labels.size());
+  for (size_t i = 0; i < labels.size(); ++i) {
+    double dot = 0;
+    for (size_t j = 0; j < d; ++j) dot += double(image_embedding[j]) * text[i * d + j];
+    logits[i] = bundle_.logit_scale * dot / std::sqrt(norm);
+  }
+  const double top = *std::max_element(logits.begin(), logits.end());
+  double total = 0;
+  for (double& l : logits) total += (l = std::exp(l - top));
+  for (size_t i = 0; i < labels.size(); ++i) probs[i] = static_cast<float>(logits[i] / total);
+}
+
+void Model::warm_up() const {
+  std::vector<float> out(2 * size_t(dim()));
+  if (image_) {
+    const int side = image_side();
+    std::vector<float> pixels(2 * 3 * size_t(side) * side, 0.0f);
+    embed_images(pixels.data(), 2, out.data());
+  }
+  if (text_) {
+    // The same text padded and trimmed must embed the same: the tower has to mask [PAD].
+    const int64_t cls = tokenizer_->cls_id(), sep = tokenizer_->sep_id();
+    const int64_t padded[] = {cls, sep, 0, cls, tokenizer_->unk_id(), sep};
+    const int64_t trimmed[] = {cls, sep};
+    std::vector<float> single(dim());
+    embed_token_ids(padded, 2, 3, out.data());
+    embed_token_ids(trimmed, 1, 2, single.data());
+    double dot = 0;
+    for (int j = 0; j < dim(); ++j) dot += double(out[j]) * single[j];
+    if (dot < 0.999)
+      fail(CBIR_EMODEL, bundle_.path(bundle_.text->file) +
+                            ": padding changes the text embedding (cosine " + std::to_string(dot) +
+                            "): the tower must mask [PAD] (id 0); re-export the bundle");
+  }
+}
+
+}  // namespace cbir::model

@@ -1,0 +1,159 @@
+#include "model/torchscript.hpp"
+
+#include <cstring>
+#include <filesystem>
+
+#include <torch/cuda.h>
+#include <torch/script.h>
+#include <torch/version.h>
+
+#include "common/error.hpp"
+
+namespace cbir::model {
+namespace {
+
+std::string short_what(const c10::Error& e) {
+  std::string s = e.what_without_backtrace();
+  size_t nl = s.find('\n');
+  return nl == std::string::npos ? s : s.substr(0, nl);
+}
+
+torch::Dtype dtype_of(Precision p) {
+  switch (p) {
+    case Precision::fp16: return torch::kHalf;
+    case Precision::bf16: return torch::kBFloat16;
+    default: return torch::kFloat;
+  }
+}
+
+// One loaded TorchScript tower. forward() is safe to call from several threads at once:
+// LibTorch's graph executors lock their own compilation, and inference reads only.
+class Tower {
+ public:
+  Tower(const std::string& path, const TorchScriptOptions& opts, const char* what)
+      : path_(path), what_(what), dim_(opts.dim), dtype_(dtype_of(opts.precision)) {
+    if (opts.device.cuda) {
+#ifdef CBIR_WITH_CUDA
+      if (!torch::cuda::is_available())
+        fail(CBIR_EUNSUPPORTED, "device " + opts.device.str() + ": no CUDA device is visible");
+      if (opts.device.index >= static_cast<int>(torch::cuda::device_count()))
+        fail(CBIR_EUNSUPPORTED, "device " + opts.device.str() + ": only " +
+                                    std::to_string(torch::cuda::device_count()) +
+                                    " CUDA devices are visible");
+      device_ = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(opts.device.index));
+#else
+      fail(CBIR_EUNSUPPORTED, "device " + opts.device.str() +
+                                  ": this cbir was built without CUDA (use device \"cpu\", or "
+                                  "build against a CUDA LibTorch)");
+#endif
+    } else if (opts.precision != Precision::fp32) {
+      fail(CBIR_EUNSUPPORTED, "fp16 and bf16 run only on CUDA; use precision fp32 on the CPU");
+    }
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) fail(CBIR_ENOTFOUND, path + ": missing");
+    try {
+      module_ = torch::jit::load(path, device_);
+    } catch (const c10::Error& e) {
+      fail(CBIR_ECORRUPT, path + ": not a TorchScript file this LibTorch (" TORCH_VERSION
+                                 ") can load: " + short_what(e) +
+                                 "; re-export the bundle with tools/export");
+    }
+    module_.eval();
+    if (dtype_ != torch::kFloat) module_.to(dtype_);
+  }
+
+  // Runs the tower on `input` (already on the CPU, float or int64) and copies [n, dim] floats
+  // to `out`.
+  void run(const torch::Tensor& input, float* out) const {
+    const int64_t n = input.size(0);
+    try {
+      c10::InferenceMode guard;
+      torch::Tensor x = input;
+      if (x.is_floating_point()) x = x.to(device_, dtype_);
+      else if (device_.is_cuda()) x = x.to(device_);
+      torch::IValue result = module_.forward({x});
+      if (!result.isTensor())
+        fail(CBIR_EMODEL, path_ + ": the " + what_ + " tower returned " + result.tagKind() +
+                              ", not a tensor; re-export the bundle with tools/export");
+      torch::Tensor y = result.toTensor();
+      if (y.dim() != 2 || y.size(0) != n || y.size(1) != dim_ || !y.is_floating_point())
+        fail(CBIR_EMODEL, path_ + ": the " + what_ + " tower returned " + describe(y) +
+                              " for a batch of " + std::to_string(n) + ", expected float[" +
+                              std::to_string(n) + ", " + std::to_string(dim_) +
+                              "] (embed_dim in bundle.json); re-export the bundle");
+      y = y.to(torch::kCPU, torch::kFloat).contiguous();
+      std::memcpy(out, y.data_ptr<float>(), sizeof(float) * static_cast<size_t>(n * dim_));
+    } catch (const c10::Error& e) {
+      std::string why = short_what(e);
+      bool oom = why.find("out of memory") != std::string::npos ||
+                 why.find("not enough memory") != std::string::npos;
+      fail(oom ? CBIR_ENOMEM : CBIR_EMODEL,
+           path_ + ": the " + what_ + " tower failed: " + why +
+               (oom ? " (use a smaller batch_size)" : ""));
+    }
+  }
+
+ private:
+  static std::string describe(const torch::Tensor& y) {
+    std::string s = std::string(c10::toString(y.scalar_type())) + "[";
+    for (int64_t i = 0; i < y.dim(); ++i) s += (i ? ", " : "") + std::to_string(y.size(i));
+    return s + "]";
+  }
+
+  std::string path_;
+  std::string what_;
+  int64_t dim_;
+  torch::Dtype dtype_;
+  torch::Device device_{torch::kCPU};
+  mutable torch::jit::Module module_;  // forward() is not const, but inference reads only
+};
+
+class TorchScriptImage final : public ImageEncoder {
+ public:
+  TorchScriptImage(const std::string& path, const TorchScriptOptions& opts)
+      : tower_(path, opts, "image") {}
+  void encode(const float* pixels, size_t n, int side, float* out) const override {
+    auto x = torch::from_blob(const_cast<float*>(pixels),
+                              {static_cast<int64_t>(n), 3, side, side}, torch::kFloat);
+    tower_.run(x, out);
+  }
+
+ private:
+  Tower tower_;
+};
+
+class TorchScriptText final : public TextEncoder {
+ public:
+  TorchScriptText(const std::string& path, const TorchScriptOptions& opts)
+      : tower_(path, opts, "text") {}
+  void encode(const int64_t* ids, size_t n, int len, float* out) const override {
+    auto x = torch::from_blob(const_cast<int64_t*>(ids), {static_cast<int64_t>(n), len},
+                              torch::kLong);
+    tower_.run(x, out);
+  }
+
+ private:
+  Tower tower_;
+};
+
+}  // namespace
+
+std::unique_ptr<ImageEncoder> load_torchscript_image(const std::string& path,
+                                                     const TorchScriptOptions& opts) {
+  return std::make_unique<TorchScriptImage>(path, opts);
+}
+
+std::unique_ptr<TextEncoder> load_torchscript_text(const std::string& path,
+                                                   const TorchScriptOptions& opts) {
+  return std::make_unique<TorchScriptText>(path, opts);
+}
+
+bool cuda_available() {
+#ifdef CBIR_WITH_CUDA
+  return torch::cuda::is_available();
+#else
+  return false;
+#endif
+}
+
+}  // namespace cbir::model
