@@ -6,7 +6,7 @@ official checkpoint layouts, exported to bundles through export.py, with referen
 
 OUTDIR gets checkpoints/ (the official-layout files and their JSON configs), one bundle folder per
 model (each with a reference.json beside bundle.json), and index.json listing them. Golden inputs
-(DIR, default $CBIR_GOLDEN_DIR or ../shared/golden) are used when present: the Chinese-CLIP
+($CBIR_GOLDEN_DIR, else DIR, else ../shared/golden) are used when present: the Chinese-CLIP
 vocabulary, the preprocessed pixels and the tokenized texts; otherwise a tiny vocabulary and
 generated pixels (OUTDIR/inputs/) and ids stand in.
 
@@ -220,9 +220,11 @@ def make_dino(out: str, key: str, cfg: dict, inputs: Inputs, seed: int) -> List[
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="make_test_models.py", description=__doc__.split("\n\n")[0])
     p.add_argument("out")
-    p.add_argument("--golden", default=os.environ.get("CBIR_GOLDEN_DIR")
-                   or os.path.join(REPO, "..", "shared", "golden"))
+    p.add_argument("--golden", default=os.path.join(REPO, "..", "shared", "golden"),
+                   help="golden data folder (the CBIR_GOLDEN_DIR environment variable wins, "
+                        "as for the C++ tests)")
     args = p.parse_args(argv)
+    args.golden = os.environ.get("CBIR_GOLDEN_DIR") or args.golden
     os.makedirs(os.path.join(args.out, "checkpoints"), exist_ok=True)
     torch.set_num_threads(min(torch.get_num_threads(), 2))
     try:
