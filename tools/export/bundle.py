@@ -31,12 +31,14 @@ def canonical_json(obj) -> bytes:
 def fingerprint(meta: dict) -> str:
     """sha256 over each file's sha256 hex digest (files sorted by name, digests concatenated),
     then the canonical JSON of {"image": {"preprocess", "pooling" (null when absent)}, "text":
-    text minus its file names (absent for image-only bundles)}."""
+    text minus its file names}, each key only when the bundle has that tower."""
     h = hashlib.sha256()
     for name in sorted(meta["files"]):
         h.update(meta["files"][name]["sha256"].encode("ascii"))
-    image = meta["image"]
-    config = {"image": {"preprocess": image["preprocess"], "pooling": image.get("pooling")}}
+    config = {}
+    if "image" in meta:
+        image = meta["image"]
+        config["image"] = {"preprocess": image["preprocess"], "pooling": image.get("pooling")}
     if "text" in meta:
         config["text"] = {k: v for k, v in meta["text"].items() if k not in ("file", "vocab")}
     h.update(canonical_json(config))
