@@ -24,4 +24,7 @@ std::string json_quote(const std::string& s);
 
 int cmd_version(int argc, char** argv);
 
+extern const char* const kPreprocessUsage;
+int cmd_preprocess(int argc, char** argv);
+
 }  // namespace cli

@@ -50,6 +50,8 @@ const Command kCommands[] = {
     {"version", "print the library version and build features",
      "usage: cbir version\n\nPrints the version of libcbir and what it was built with.\n",
      cmd_version},
+    {"preprocess", "write the pixels an image encoder would get, to diff against Python",
+     kPreprocessUsage, cmd_preprocess},
     // @commands: one entry per command, in the order `cbir --help` lists them.
 };
 

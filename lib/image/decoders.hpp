@@ -1,0 +1,58 @@
+// What the format decoders of lib/image share (internal; not part of the module's contract).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "image/image.hpp"
+
+namespace cbir::image::detail {
+
+// Throws cbir::Error(code, "<name>: <reason>").
+[[noreturn]] void fail_image(int code, const std::string& name, const std::string& reason);
+
+// The header's dimensions against the pixel limit, before anything is allocated for them.
+// Zero -> CBIR_EIMAGE_DIMENSIONS; width * height > opts.max_pixels -> CBIR_EIMAGE_TOO_LARGE.
+void check_dimensions(uint64_t width, uint64_t height, const DecodeOptions& opts,
+                      const std::string& name);
+
+// A decoded image and the EXIF orientation its file asks for (1 = as stored).
+struct Decoded {
+  Image image;
+  int orientation = 1;
+};
+
+enum class Format { jpeg, png, gif, bmp, tga, pnm };
+const char* format_name(Format format);
+
+// JPEG through TurboJPEG (Pillow-exact: same libjpeg-turbo, same default settings).
+Decoded decode_jpeg(const uint8_t* data, size_t size, const DecodeOptions& opts,
+                  const std::string& name);
+
+// PNG, GIF (first frame), BMP, TGA and binary PNM through stb_image, for the format the caller
+// recognised. PNGs must have passed check_png_chunks() first.
+Image decode_stb(const uint8_t* data, size_t size, const DecodeOptions& opts,
+                 const std::string& name, Format format);
+
+// Walks a PNG's chunks: IHDR (its dimensions checked at once), every CRC, truncation, IEND, and
+// whether the compressed pixel data could possibly hold that many pixels. Returns the eXIf
+// payload (a TIFF stream) when there is one.
+struct PngChunks {
+  const uint8_t* exif = nullptr;
+  size_t exif_size = 0;
+};
+PngChunks check_png_chunks(const uint8_t* data, size_t size, const DecodeOptions& opts,
+                           const std::string& name);
+
+// CRC-32 as PNG and zlib define it.
+uint32_t crc32(const uint8_t* data, size_t size);
+
+// The EXIF orientation (1..8) in a TIFF stream, or 1 when it has none or cannot be read
+// (Pillow's exif_transpose then leaves the image alone too).
+int exif_orientation(const uint8_t* tiff, size_t size);
+
+// Turns the image upright for an EXIF orientation, as ImageOps.exif_transpose does.
+Image apply_orientation(Image img, int orientation);
+
+}  // namespace cbir::image::detail

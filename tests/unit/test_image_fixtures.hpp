@@ -1,0 +1,164 @@
+// Small encoders for image tests: PNG (stored deflate blocks), BMP, TGA, PPM, EXIF blocks, and
+// JPEG with an EXIF segment. Enough to build every variant a test needs without binary files.
+#pragma once
+
+#include <cstdint>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "image/decoders.hpp"
+
+namespace fixtures {
+
+using Bytes = std::vector<uint8_t>;
+
+inline Bytes read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// width * height * channels bytes, all different from their neighbours.
+inline Bytes pattern(int width, int height, int channels) {
+  Bytes out(static_cast<size_t>(width) * height * channels);
+  for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<uint8_t>((i * 37 + i / 7) & 0xFF);
+  return out;
+}
+
+inline void put_be32(Bytes& out, uint32_t v) {
+  for (int s = 24; s >= 0; s -= 8) out.push_back(static_cast<uint8_t>(v >> s));
+}
+inline void put_le16(Bytes& out, uint32_t v) {
+  out.push_back(v & 0xFF);
+  out.push_back((v >> 8) & 0xFF);
+}
+inline void put_le32(Bytes& out, uint32_t v) {
+  put_le16(out, v & 0xFFFF);
+  put_le16(out, v >> 16);
+}
+
+inline void png_chunk(Bytes& out, const char* type, const Bytes& body) {
+  put_be32(out, static_cast<uint32_t>(body.size()));
+  Bytes typed(type, type + 4);
+  typed.insert(typed.end(), body.begin(), body.end());
+  out.insert(out.end(), typed.begin(), typed.end());
+  put_be32(out, cbir::image::detail::crc32(typed.data(), typed.size()));
+}
+
+struct Chunk {
+  std::string type;
+  Bytes body;
+};
+
+// A PNG of packed rows (`row_bytes` each, no filter byte) in uncompressed deflate blocks.
+// `before` chunks go between IHDR and IDAT, `after` between IDAT and IEND.
+inline Bytes png(uint32_t width, uint32_t height, int color_type, int bit_depth, const Bytes& rows,
+                 const std::vector<Chunk>& before = {}, const std::vector<Chunk>& after = {}) {
+  Bytes out = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+  Bytes ihdr;
+  put_be32(ihdr, width);
+  put_be32(ihdr, height);
+  ihdr.insert(ihdr.end(), {static_cast<uint8_t>(bit_depth), static_cast<uint8_t>(color_type), 0, 0, 0});
+  png_chunk(out, "IHDR", ihdr);
+  for (const Chunk& c : before) png_chunk(out, c.type.c_str(), c.body);
+
+  Bytes raw;  // filter type 0 before each row
+  const size_t row_bytes = height ? rows.size() / height : 0;
+  for (uint32_t y = 0; y < height; ++y) {
+    raw.push_back(0);
+    raw.insert(raw.end(), rows.begin() + y * row_bytes, rows.begin() + (y + 1) * row_bytes);
+  }
+  Bytes z = {0x78, 0x01};
+  size_t pos = 0;
+  do {
+    const size_t n = std::min<size_t>(65535, raw.size() - pos);
+    z.push_back(pos + n == raw.size() ? 1 : 0);
+    put_le16(z, static_cast<uint32_t>(n));
+    put_le16(z, static_cast<uint32_t>(~n & 0xFFFF));
+    z.insert(z.end(), raw.begin() + pos, raw.begin() + pos + n);
+    pos += n;
+  } while (pos < raw.size());
+  uint32_t a = 1, b = 0;
+  for (uint8_t v : raw) {
+    a = (a + v) % 65521;
+    b = (b + a) % 65521;
+  }
+  put_be32(z, (b << 16) | a);
+  png_chunk(out, "IDAT", z);
+  for (const Chunk& c : after) png_chunk(out, c.type.c_str(), c.body);
+  png_chunk(out, "IEND", {});
+  return out;
+}
+
+// 24-bit BMP, rows stored bottom-up and padded to 4 bytes, BGR.
+inline Bytes bmp24(int width, int height, const Bytes& rgb) {
+  const uint32_t stride = (width * 3 + 3) / 4 * 4;
+  Bytes out = {'B', 'M'};
+  put_le32(out, 54 + stride * height);
+  put_le32(out, 0);
+  put_le32(out, 54);
+  put_le32(out, 40);
+  put_le32(out, width);
+  put_le32(out, height);
+  put_le16(out, 1);
+  put_le16(out, 24);
+  for (int i = 0; i < 6; ++i) put_le32(out, 0);
+  for (int y = height - 1; y >= 0; --y) {
+    for (int x = 0; x < width; ++x) {
+      const uint8_t* p = &rgb[(static_cast<size_t>(y) * width + x) * 3];
+      out.insert(out.end(), {p[2], p[1], p[0]});
+    }
+    out.resize(out.size() + stride - width * 3, 0);
+  }
+  return out;
+}
+
+// Uncompressed true-colour TGA, 24 bits BGR, top row first.
+inline Bytes tga24(int width, int height, const Bytes& rgb) {
+  Bytes out = {0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  put_le16(out, width);
+  put_le16(out, height);
+  out.push_back(24);
+  out.push_back(0x20);  // origin top-left
+  for (size_t i = 0; i < rgb.size(); i += 3) out.insert(out.end(), {rgb[i + 2], rgb[i + 1], rgb[i]});
+  return out;
+}
+
+inline Bytes ppm(int width, int height, const Bytes& rgb) {
+  const std::string header = "P6\n" + std::to_string(width) + " " + std::to_string(height) + "\n255\n";
+  Bytes out(header.begin(), header.end());
+  out.insert(out.end(), rgb.begin(), rgb.end());
+  return out;
+}
+
+// A TIFF stream (what EXIF blocks hold) with one IFD entry: Orientation = `orientation`.
+inline Bytes exif_tiff(int orientation, bool little_endian = true) {
+  Bytes t = little_endian ? Bytes{'I', 'I', 42, 0, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0}
+                          : Bytes{'M', 'M', 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1};
+  const uint8_t v = static_cast<uint8_t>(orientation);
+  if (little_endian) {
+    t.insert(t.end(), {v, 0, 0, 0});
+  } else {
+    t.insert(t.end(), {0, v, 0, 0});
+  }
+  t.insert(t.end(), {0, 0, 0, 0});  // no next IFD
+  return t;
+}
+
+// `jpeg` with an APP1 "Exif" segment holding `tiff` right after SOI.
+inline Bytes jpeg_with_exif(const Bytes& jpeg, const Bytes& tiff) {
+  Bytes seg = {0xFF, 0xE1};
+  const size_t length = 2 + 6 + tiff.size();
+  seg.push_back(static_cast<uint8_t>(length >> 8));
+  seg.push_back(static_cast<uint8_t>(length & 0xFF));
+  seg.insert(seg.end(), {'E', 'x', 'i', 'f', 0, 0});
+  seg.insert(seg.end(), tiff.begin(), tiff.end());
+  Bytes out(jpeg.begin(), jpeg.begin() + 2);
+  out.insert(out.end(), seg.begin(), seg.end());
+  out.insert(out.end(), jpeg.begin() + 2, jpeg.end());
+  return out;
+}
+
+}  // namespace fixtures
