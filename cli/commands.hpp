@@ -27,4 +27,7 @@ int cmd_version(int argc, char** argv);
 extern const char* const kPreprocessUsage;
 int cmd_preprocess(int argc, char** argv);
 
+extern const char* const kTokenizeUsage;
+int cmd_tokenize(int argc, char** argv);
+
 }  // namespace cli

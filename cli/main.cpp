@@ -52,6 +52,8 @@ const Command kCommands[] = {
      cmd_version},
     {"preprocess", "write the pixels an image encoder would get, to diff against Python",
      kPreprocessUsage, cmd_preprocess},
+    {"tokenize", "show the word pieces and ids a text query becomes", kTokenizeUsage,
+     cmd_tokenize},
     // @commands: one entry per command, in the order `cbir --help` lists them.
 };
 

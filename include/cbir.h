@@ -146,6 +146,66 @@ CBIR_API const char* cbir_build_info(void);
  * Returns CBIR_EINVAL for a negative count. Call it before heavy work starts. */
 CBIR_API int cbir_set_threads(int32_t threads);
 
+/* ---------------------------------------------------------------------------------------- */
+/* Tokenizer                                                                                 */
+/* ---------------------------------------------------------------------------------------- */
+
+/* The BERT WordPiece tokenizer of Chinese-CLIP's text tower (its FullTokenizer and
+ * tokenize(texts, context_length)), for inspecting what a text query becomes. Texts are
+ * cleaned (NUL, U+FFFD and control/format characters dropped), split on whitespace, every CJK
+ * ideograph made a token of its own, lower-cased with accents stripped (NFD, marks dropped),
+ * split at each punctuation character, and cut into the longest word pieces the vocabulary
+ * holds ("##" marks a piece that continues a word; a word that cannot be cut, or is longer than
+ * 200 characters, becomes [UNK]). Character properties come from utf8proc (Unicode 15 on
+ * Debian 12); Python 3.11 knows Unicode 14, so only characters new in Unicode 15 may tokenize
+ * differently from Chinese-CLIP there.
+ * Thread safety: a tokenizer is immutable once opened; any number of threads may call
+ * cbir_tokenize() and the getters on the same tokenizer at once. cbir_tokenizer_close() must not
+ * run concurrently with them. */
+typedef struct cbir_tokenizer_t cbir_tokenizer_t;
+
+typedef struct cbir_tokenizer_options_t {
+  uint32_t version;   /* sizeof(cbir_tokenizer_options_t), set by the _INIT macro/function */
+  int32_t lower_case; /* 1 (default): lower-case and strip accents, as Chinese-CLIP does;
+                         0: keep case and accents (for cased vocabularies) */
+} cbir_tokenizer_options_t;
+
+#define CBIR_TOKENIZER_OPTIONS_INIT { sizeof(cbir_tokenizer_options_t), 1 }
+/* Sets *opts to the defaults (as CBIR_TOKENIZER_OPTIONS_INIT). NULL is ignored. */
+CBIR_API void cbir_tokenizer_options_init(cbir_tokenizer_options_t* opts);
+
+/* Opens the vocabulary at `vocab_path`: a BERT vocab.txt (one token per line, id = line number,
+ * 0-based), or a folder holding one (a model bundle). The vocabulary must contain [CLS], [SEP],
+ * [PAD] and [UNK]; their ids are looked up, not assumed. opts may be NULL (defaults).
+ * On success *out is a new tokenizer to release with cbir_tokenizer_close(); on failure *out
+ * is NULL. Errors: CBIR_EINVAL (NULL argument, bad option), CBIR_ENOTFOUND (no such file, or a
+ * folder without vocab.txt), CBIR_EIO (unreadable), CBIR_ECORRUPT (not UTF-8, over 64 MiB, or
+ * a special token missing), CBIR_ENOMEM. The message names the file. */
+CBIR_API int cbir_tokenizer_open(cbir_tokenizer_t** out, const char* vocab_path,
+                                 const cbir_tokenizer_options_t* opts);
+
+/* Releases a tokenizer. NULL is accepted. */
+CBIR_API void cbir_tokenizer_close(cbir_tokenizer_t* tokenizer);
+
+/* Tokenizes n UTF-8 texts as Chinese-CLIP's tokenize(texts, context_length) does: row i of
+ * ids (context_length ids, rows one after another: ids[n * context_length]) holds [CLS], the
+ * text's first context_length - 2 word-piece ids, [SEP], then [PAD] up to the end.
+ * lengths[i] (lengths may be NULL) is row i's length without the padding, so a batch can be
+ * trimmed to its longest row before it is encoded. An empty text gives [CLS] [SEP].
+ * context_length is at least 2 (Chinese-CLIP uses 52). n may be 0 (then ids and texts may be
+ * NULL). Errors: CBIR_EINVAL (NULL argument, a NULL text, context_length below 2 or so large
+ * that the buffer size overflows, invalid UTF-8: the message names the text's index and the
+ * byte offset); ids and lengths are then unspecified. */
+CBIR_API int cbir_tokenize(int64_t* ids, int32_t* lengths, const cbir_tokenizer_t* tokenizer,
+                           const char* const* texts, size_t n, size_t context_length);
+
+/* The number of tokens in the vocabulary (ids are 0 .. size - 1); 0 for NULL. */
+CBIR_API size_t cbir_tokenizer_vocab_size(const cbir_tokenizer_t* tokenizer);
+
+/* The text of token `id` (e.g. "[CLS]", "##ing"), or NULL when tokenizer is NULL or id is out
+ * of range. Borrowed from the tokenizer: valid until cbir_tokenizer_close(). */
+CBIR_API const char* cbir_tokenizer_token(const cbir_tokenizer_t* tokenizer, int64_t id);
+
 /* @section tokenizer (issue: tokenizer) */
 
 /* ---------------------------------------------------------------------------------------- */
