@@ -436,6 +436,213 @@ CBIR_API int cbir_model_classify(float* probs, const cbir_model_t* model,
 
 /* @section model (issue: model bundles) */
 
+/* ---------------------------------------------------------------------------------------- */
+/* Collections                                                                               */
+/* ---------------------------------------------------------------------------------------- */
+
+/* A collection is a folder: an SQLite catalog (WAL mode) that holds the truth -- items, their
+ * vectors and the settings -- and a FAISS index derived from it, saved as a checksummed
+ * snapshot. Vectors are float[dim]; cbir stores and searches their L2-normalized form, so
+ * scores are cosine similarities in [-1, 1] (approximate for sq8/pq codes).
+ *
+ * Durability: writes go into an open transaction; cbir_collection_commit() makes everything
+ * before it durable (SQLite synchronous=FULL: on disk when it returns, power loss included).
+ * After a crash the collection holds exactly what was committed. The snapshot is only a
+ * cache: whatever the catalog holds past it is replayed on open, and a missing or damaged
+ * snapshot is rebuilt from the catalog (a warning is logged), never a failure to open.
+ *
+ * Thread safety: the functions taking a `const cbir_collection_t*` (searches, reads, count,
+ * info) may run on any number of threads at once, also while one thread writes through the
+ * same handle; the writing functions are serialized by the handle. Only one process (one
+ * handle) writes a collection at a time: a second writer gets CBIR_ELOCKED naming the first.
+ * Any number of read-only handles, in any process, may be open alongside; they see another
+ * process's commits after cbir_collection_refresh(). cbir_collection_close() must not run
+ * concurrently with any other call on the handle. */
+typedef struct cbir_collection_t cbir_collection_t;
+
+#define CBIR_OPEN_CREATE 0x1u   /* create the collection when the folder holds none */
+#define CBIR_OPEN_READONLY 0x2u /* read only: no writer lock; see commits via refresh */
+
+/* A value below every score: "no threshold". */
+#define CBIR_SCORE_ANY (-1.0e30f)
+
+typedef struct cbir_collection_options_t {
+  uint32_t version;         /* sizeof(cbir_collection_options_t), set by the _INIT macro/function */
+  uint32_t flags;           /* CBIR_OPEN_*; default 0: open an existing collection for writing */
+  int32_t dim;              /* floats per vector. Required to create; when opening, 0 accepts
+                               any and another value must match (else CBIR_EMISMATCH) */
+  const char* fingerprint;  /* the model's fingerprint (cbir_model_info_t.fingerprint). Required
+                               to create; when opening, NULL skips the check and another value
+                               must match (else CBIR_EMISMATCH). Borrowed for the call. */
+  const char* index_spec;   /* used when creating; NULL = "auto". Specs (case-insensitive keys):
+                                 "flat"  exact search;
+                                 "hnsw[:M=32,efConstruction=40,efSearch=64]";
+                                 "ivf[:nlist=N,nprobe=N,code=flat|sq8|pq<m>[x<bits>],rerank=R]"
+                                   (nlist/nprobe default from the size; rerank re-scores the
+                                   k*R best exactly), trained on the stored vectors, so it is
+                                   reached through cbir_collection_rebuild();
+                                 "faiss:<factory string>" any FAISS index_factory string;
+                                 "auto"  flat up to 100,000 vectors, then hnsw within the memory
+                                   budget, else ivf with sq8 or pq codes -- decided whenever the
+                                   index is built (creation, rebuild). */
+  uint64_t memory_budget_mb; /* for "auto"; 0 = half of the physical memory */
+} cbir_collection_options_t;
+
+#define CBIR_COLLECTION_OPTIONS_INIT { sizeof(cbir_collection_options_t), 0, 0, NULL, NULL, 0 }
+/* Sets *opts to the defaults (as CBIR_COLLECTION_OPTIONS_INIT). NULL is ignored. */
+CBIR_API void cbir_collection_options_init(cbir_collection_options_t* opts);
+
+/* Opens (or with CBIR_OPEN_CREATE creates; the parent folder must exist) the collection in
+ * folder `path`, loading its index: the snapshot plus a replay of later commits, or a rebuild
+ * from the catalog when the snapshot is missing or damaged. On success *out is a handle to
+ * release with cbir_collection_close(); on failure *out is NULL.
+ * Errors: CBIR_EINVAL (NULL, bad option or index spec, a spec that needs training on a new
+ * collection), CBIR_ENOTFOUND (no collection there and no CBIR_OPEN_CREATE), CBIR_ELOCKED
+ * (another writer has it: the message names its process), CBIR_EMISMATCH (dim or fingerprint
+ * differ from the collection's), CBIR_ECORRUPT (the catalog is damaged), CBIR_EUNSUPPORTED
+ * (made by a newer cbir), CBIR_EIO, CBIR_ENOMEM. */
+CBIR_API int cbir_collection_open(cbir_collection_t** out, const char* path,
+                                  const cbir_collection_options_t* opts);
+
+/* A writer commits pending changes and saves the index snapshot, then the handle is released
+ * (with its writer lock). Failures here are only logged: call cbir_collection_save() first to
+ * see them. NULL is accepted. */
+CBIR_API void cbir_collection_close(cbir_collection_t* coll);
+
+/* An item. As input (add, upsert), `id` is ignored; uri is required and unique in the
+ * collection; content_hash and payload may be NULL (stored as ""); every string is UTF-8 and
+ * borrowed for the call. As output (cbir_collection_get) all strings are non-NULL and live in
+ * the same allocation as the struct. */
+typedef struct cbir_item_t {
+  int64_t id;               /* stable: never reused, kept by upsert */
+  const char* uri;          /* e.g. the image's path */
+  const char* content_hash; /* e.g. a hash of the file's bytes */
+  int64_t size;             /* bytes of the file */
+  int64_t mtime;            /* the file's modification time (any unit the caller chooses) */
+  int32_t width;
+  int32_t height;
+  const char* payload;      /* the caller's own data, e.g. JSON */
+} cbir_item_t;
+
+/* Adds n items with their vectors (vectors[n * dim], finite and non-zero) and writes their new
+ * ids to out_ids[n] (out_ids may be NULL). All or nothing. Writer; the items are searchable in
+ * this process when it returns and durable after cbir_collection_commit().
+ * Errors: CBIR_EINVAL (NULL, empty uri, invalid UTF-8, negative size/width/height, a vector
+ * that is NaN/Inf or all zeros, read-only handle), CBIR_EEXIST (a uri is already in the
+ * collection or twice in the call: use upsert), CBIR_EMISMATCH (dim differs), CBIR_EIO. */
+CBIR_API int cbir_collection_add(int64_t* out_ids, cbir_collection_t* coll,
+                                 const cbir_item_t* items, const float* vectors, size_t n,
+                                 size_t dim);
+/* As cbir_collection_add(), but an item whose uri exists replaces that item (fields and
+ * vector), keeping its id; within one call the last item with a uri wins. */
+CBIR_API int cbir_collection_upsert(int64_t* out_ids, cbir_collection_t* coll,
+                                    const cbir_item_t* items, const float* vectors, size_t n,
+                                    size_t dim);
+
+/* Removes the items with these ids; *out_removed (may be NULL) gets how many existed. Ids that
+ * do not exist are skipped. Writer. Errors: CBIR_EINVAL (NULL, read-only handle), CBIR_EIO. */
+CBIR_API int cbir_collection_remove(size_t* out_removed, cbir_collection_t* coll,
+                                    const int64_t* ids, size_t n);
+/* Removes the item with this uri. Writer. Errors: CBIR_ENOTFOUND, CBIR_EINVAL, CBIR_EIO. */
+CBIR_API int cbir_collection_remove_uri(cbir_collection_t* coll, const char* uri);
+
+/* The item with this id: *out is one allocation to release with cbir_free(). On failure *out
+ * is NULL. Errors: CBIR_ENOTFOUND, CBIR_EINVAL, CBIR_ECORRUPT, CBIR_EIO. */
+CBIR_API int cbir_collection_get(cbir_item_t** out, const cbir_collection_t* coll, int64_t id);
+/* The id of the item with this uri. Errors: CBIR_ENOTFOUND, CBIR_EINVAL, CBIR_EIO. */
+CBIR_API int cbir_collection_find(int64_t* out_id, const cbir_collection_t* coll,
+                                  const char* uri);
+/* The stored (normalized) vector of an item into out[dim]. Errors: CBIR_ENOTFOUND,
+ * CBIR_EMISMATCH (dim differs), CBIR_EINVAL, CBIR_ECORRUPT, CBIR_EIO. */
+CBIR_API int cbir_collection_get_vector(float* out, size_t dim, const cbir_collection_t* coll,
+                                        int64_t id);
+/* Iteration in id order: up to `capacity` ids greater than after_id into out_ids, their
+ * number into *out_n (0 at the end). Start with after_id = -1, continue with the last id. */
+CBIR_API int cbir_collection_list(int64_t* out_ids, size_t* out_n, const cbir_collection_t* coll,
+                                  int64_t after_id, size_t capacity);
+/* The number of items (a reader: as of its last open or refresh). */
+CBIR_API int cbir_collection_count(uint64_t* out, const cbir_collection_t* coll);
+
+typedef struct cbir_search_options_t {
+  uint32_t version;        /* sizeof(cbir_search_options_t), set by the _INIT macro/function */
+  float min_score;         /* results scoring below are dropped; default CBIR_SCORE_ANY */
+  const char* uri_prefix;  /* only items whose uri starts with it; NULL = all */
+  const int64_t* ids;      /* only these items (n_ids of them); NULL = all. Both filters may be
+                              combined; they are applied inside FAISS (an IDSelector). An ANN
+                              index may return fewer than k for a very selective filter. */
+  size_t n_ids;
+  int32_t ef_search;       /* hnsw: efSearch for this call; 0 = the spec's */
+  int32_t nprobe;          /* ivf: lists probed for this call; 0 = the spec's */
+} cbir_search_options_t;
+
+#define CBIR_SEARCH_OPTIONS_INIT { sizeof(cbir_search_options_t), CBIR_SCORE_ANY, NULL, NULL, 0, 0, 0 }
+/* Sets *opts to the defaults (as CBIR_SEARCH_OPTIONS_INIT). NULL is ignored. */
+CBIR_API void cbir_search_options_init(cbir_search_options_t* opts);
+
+/* The k best items for each of n_queries vectors (queries[n_queries * dim]): out_ids and
+ * out_scores hold n_queries * k entries, best first, padded with -1 / -INFINITY. Safe from
+ * many threads at once, and alongside a writer (which it then sees up to its last call).
+ * Errors: CBIR_EINVAL (NULL, k == 0, n_queries * k too large, a query that is NaN/Inf or all
+ * zeros, invalid uri_prefix), CBIR_EMISMATCH (dim differs), CBIR_EUNSUPPORTED (a raw FAISS
+ * index that cannot filter, after removals: compact it), CBIR_ENOMEM. */
+CBIR_API int cbir_collection_search(int64_t* out_ids, float* out_scores,
+                                    const cbir_collection_t* coll, const float* queries,
+                                    size_t n_queries, size_t dim, size_t k,
+                                    const cbir_search_options_t* opts);
+
+/* "More like this": the k items most similar to stored item `id`, leaving `id` itself out.
+ * As cbir_collection_search() otherwise; CBIR_ENOTFOUND when there is no such item. */
+CBIR_API int cbir_collection_search_similar(int64_t* out_ids, float* out_scores,
+                                            const cbir_collection_t* coll, int64_t id, size_t k,
+                                            const cbir_search_options_t* opts);
+
+/* Near-duplicates: every item scoring at least min_score against query[dim], best first.
+ * *out_ids and *out_scores are new arrays of *out_n entries to release with cbir_free() (NULL
+ * when *out_n is 0). Exact for flat, approximate for ANN indexes (hnsw widens a k-NN search).
+ * opts->min_score is not used. Errors: as cbir_collection_search(), and CBIR_EINVAL for a
+ * non-finite min_score. */
+CBIR_API int cbir_collection_range_search(int64_t** out_ids, float** out_scores, size_t* out_n,
+                                          const cbir_collection_t* coll, const float* query,
+                                          size_t dim, float min_score,
+                                          const cbir_search_options_t* opts);
+
+/* Makes every change before it durable. Writer. Errors: CBIR_EIO, CBIR_EINVAL (read-only). */
+CBIR_API int cbir_collection_commit(cbir_collection_t* coll);
+/* Commits, then writes the index snapshot (atomically) so the next open does not replay.
+ * Writer. Errors: CBIR_EIO (the previous snapshot is kept), CBIR_EINVAL (read-only). */
+CBIR_API int cbir_collection_save(cbir_collection_t* coll);
+/* A reader takes in what other processes committed since its open or last refresh (after a
+ * rebuild or compact elsewhere, it loads the new index). A writer has nothing to do. */
+CBIR_API int cbir_collection_refresh(cbir_collection_t* coll);
+/* Rebuilds the index from the stored vectors (no re-encoding) with a new index spec, or the
+ * same one when index_spec is NULL; trains IVF indexes. Commits first; searches keep running on
+ * the old index meanwhile. Writer. Errors: CBIR_EINVAL (bad spec, too few vectors to train it,
+ * read-only), CBIR_EUNSUPPORTED, CBIR_EIO, CBIR_ENOMEM. */
+CBIR_API int cbir_collection_rebuild(cbir_collection_t* coll, const char* index_spec);
+/* Rebuilds the index without removed vectors that it could only mask (hnsw, raw FAISS), forgets
+ * old removal records and checkpoints the catalog. Commits first. Writer. */
+CBIR_API int cbir_collection_compact(cbir_collection_t* coll);
+/* Checks the catalog (SQLite integrity_check) and that the index holds exactly the catalog's
+ * items. Errors: CBIR_ECORRUPT (the message says what is wrong), CBIR_EIO. */
+CBIR_API int cbir_collection_verify(cbir_collection_t* coll);
+
+typedef struct cbir_collection_info_t {
+  const char* path;
+  const char* fingerprint;
+  const char* index_spec;     /* as configured, e.g. "auto" */
+  const char* effective_spec; /* the index in memory, e.g. "hnsw:M=32,efConstruction=40,..." */
+  int32_t dim;
+  int32_t read_only;
+  uint64_t count;             /* items */
+  uint64_t masked;            /* removed vectors still inside the index (compact purges them) */
+  int64_t seq;                /* the last change reflected */
+  int64_t generation;         /* rebuilds and compactions so far */
+} cbir_collection_info_t;
+
+/* What a collection is: *out is one allocation (strings included) to release with cbir_free().
+ * Fields are only appended. Errors: CBIR_EINVAL (NULL), CBIR_ENOMEM. */
+CBIR_API int cbir_collection_info(cbir_collection_info_t** out, const cbir_collection_t* coll);
+
 /* @section collection (issue: collection) */
 
 /* @section ingest (issue: ingest pipeline) */

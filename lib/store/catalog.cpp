@@ -1,0 +1,370 @@
+#include "store/catalog.hpp"
+
+#include <sqlite3.h>
+
+#include <cstring>
+
+#include "common/error.hpp"
+
+namespace cbir::store {
+
+namespace {
+
+constexpr int64_t kFormat = 1;
+
+// Vectors are 2-4 KiB blobs: 16 KiB pages hold several per page instead of one per 4 KiB page.
+constexpr const char* kSchema = R"sql(
+CREATE TABLE meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+CREATE TABLE items(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  uri TEXT NOT NULL UNIQUE,
+  content_hash TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  mtime INTEGER NOT NULL,
+  width INTEGER NOT NULL,
+  height INTEGER NOT NULL,
+  payload TEXT NOT NULL,
+  seq INTEGER NOT NULL);
+CREATE INDEX items_by_seq ON items(seq);
+CREATE TABLE vectors(id INTEGER PRIMARY KEY, vector BLOB NOT NULL);
+CREATE TABLE removed(id INTEGER PRIMARY KEY, seq INTEGER NOT NULL);
+CREATE INDEX removed_by_seq ON removed(seq);
+)sql";
+
+// The smallest string greater than every string starting with `prefix` ("" when none exists).
+std::string prefix_upper_bound(std::string prefix) {
+  while (!prefix.empty() && static_cast<unsigned char>(prefix.back()) == 0xff) prefix.pop_back();
+  if (!prefix.empty()) prefix.back() = static_cast<char>(static_cast<unsigned char>(prefix.back()) + 1);
+  return prefix;
+}
+
+}  // namespace
+
+struct Catalog::Statements {
+  explicit Statements(Db& db)
+      : insert_item(db,
+                    "INSERT INTO items(uri, content_hash, size, mtime, width, height, payload, seq) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+        insert_vector(db, "INSERT OR REPLACE INTO vectors(id, vector) VALUES (?1, ?2)"),
+        update_item(db,
+                    "UPDATE items SET uri = ?2, content_hash = ?3, size = ?4, mtime = ?5, width = ?6, "
+                    "height = ?7, payload = ?8, seq = ?9 WHERE id = ?1"),
+        delete_item(db, "DELETE FROM items WHERE id = ?1"),
+        delete_vector(db, "DELETE FROM vectors WHERE id = ?1"),
+        insert_removed(db, "INSERT OR REPLACE INTO removed(id, seq) VALUES (?1, ?2)"),
+        find_uri(db, "SELECT id FROM items WHERE uri = ?1"),
+        get_item(db,
+                 "SELECT id, uri, content_hash, size, mtime, width, height, payload FROM items "
+                 "WHERE id = ?1"),
+        get_vector(db, "SELECT vector FROM vectors WHERE id = ?1"),
+        ids_after(db, "SELECT id FROM items WHERE id > ?1 ORDER BY id LIMIT ?2"),
+        uri_range(db, "SELECT id FROM items WHERE uri >= ?1 AND uri < ?2"),
+        uri_from(db, "SELECT id FROM items WHERE uri >= ?1"),
+        scan_vectors(db, "SELECT id, vector FROM vectors WHERE id > ?1 ORDER BY id LIMIT ?2"),
+        upserted_after(db,
+                       "SELECT items.id, vectors.vector FROM items LEFT JOIN vectors "
+                       "ON vectors.id = items.id WHERE items.seq > ?1 ORDER BY items.seq"),
+        removed_after(db, "SELECT id FROM removed WHERE seq > ?1 ORDER BY seq"),
+        set_meta(db, "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)"),
+        get_meta(db, "SELECT value FROM meta WHERE key = ?1"),
+        count(db, "SELECT count(*) FROM items") {}
+
+  Stmt insert_item, insert_vector, update_item, delete_item, delete_vector, insert_removed;
+  Stmt find_uri, get_item, get_vector, ids_after, uri_range, uri_from, scan_vectors;
+  Stmt upserted_after, removed_after, set_meta, get_meta, count;
+};
+
+Catalog::Catalog(const std::string& path, bool writer, bool create)
+    : db_(path, create, !writer) {
+  if (writer) {
+    if (empty()) db_.exec("PRAGMA page_size = 16384");
+    db_.exec("PRAGMA journal_mode = WAL");
+  }
+  // FULL: a commit is on disk (WAL fsynced) when commit() returns, power loss included.
+  db_.exec("PRAGMA synchronous = FULL");
+  db_.exec("PRAGMA cache_size = -65536");  // 64 MiB
+}
+
+Catalog::~Catalog() = default;
+
+bool Catalog::empty() {
+  Stmt s(db_, "SELECT count(*) FROM sqlite_master WHERE name = 'meta'");
+  s.step();
+  return s.int64(0) == 0;
+}
+
+void Catalog::initialize(const CatalogMeta& meta) {
+  db_.exec("BEGIN IMMEDIATE");
+  try {
+    db_.exec(kSchema);
+    st_ = std::make_unique<Statements>(db_);
+    auto put = [&](const char* key, auto value) {
+      st_->set_meta.bind(1, key).bind(2, value).run();
+    };
+    put("format", kFormat);
+    put("dim", int64_t{meta.dim});
+    put("fingerprint", std::string_view(meta.fingerprint));
+    put("index_spec", std::string_view(meta.index_spec));
+    put("generation", meta.generation);
+    put("seq", meta.seq);
+    db_.exec("COMMIT");
+  } catch (...) {
+    st_.reset();
+    sqlite3_exec(db_.raw(), "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+}
+
+CatalogMeta Catalog::read_meta() {
+  if (!st_) {
+    if (empty())
+      fail(CBIR_ECORRUPT, "the collection catalog " + path() +
+                              " holds no collection (its settings are missing); remove the folder "
+                              "and create the collection again");
+    st_ = std::make_unique<Statements>(db_);
+  }
+  auto get = [&](const char* key) -> Stmt& {
+    Stmt& s = st_->get_meta;
+    s.bind(1, key);
+    if (!s.step()) {
+      s.reset();
+      fail(CBIR_ECORRUPT, std::string("the collection catalog ") + path() + " lacks the setting '" +
+                              key + "'; the collection is damaged");
+    }
+    return s;
+  };
+  auto get_int = [&](const char* key) {
+    Stmt& s = get(key);
+    int64_t v = s.int64(0);
+    s.reset();
+    return v;
+  };
+  auto get_text = [&](const char* key) {
+    Stmt& s = get(key);
+    std::string v = s.text(0);
+    s.reset();
+    return v;
+  };
+  int64_t format = get_int("format");
+  if (format != kFormat)
+    fail(CBIR_EUNSUPPORTED, "the collection " + path() + " has format " + std::to_string(format) +
+                                "; this cbir reads format " + std::to_string(kFormat) +
+                                " (upgrade cbir)");
+  CatalogMeta m;
+  int64_t dim = get_int("dim");
+  if (dim <= 0 || dim > 65536)
+    fail(CBIR_ECORRUPT, "the collection catalog " + path() + " holds an invalid dimension " +
+                            std::to_string(dim));
+  m.dim = static_cast<int32_t>(dim);
+  m.fingerprint = get_text("fingerprint");
+  m.index_spec = get_text("index_spec");
+  m.generation = get_int("generation");
+  m.seq = get_int("seq");
+  return m;
+}
+
+void Catalog::set_index_spec(const std::string& spec, int64_t generation) {
+  st_->set_meta.bind(1, "index_spec").bind(2, std::string_view(spec)).run();
+  st_->set_meta.bind(1, "generation").bind(2, generation).run();
+}
+
+void Catalog::set_seq(int64_t seq) { st_->set_meta.bind(1, "seq").bind(2, seq).run(); }
+
+void Catalog::begin_write() {
+  if (!db_.in_transaction()) db_.exec("BEGIN IMMEDIATE");
+}
+
+void Catalog::commit() {
+  if (db_.in_transaction()) db_.exec("COMMIT");
+}
+
+void Catalog::savepoint() { db_.exec("SAVEPOINT op"); }
+void Catalog::release() { db_.exec("RELEASE op"); }
+void Catalog::rollback_to() {
+  // Best effort: called while an error is already on its way to the caller.
+  sqlite3_exec(db_.raw(), "ROLLBACK TO op; RELEASE op", nullptr, nullptr, nullptr);
+}
+
+Catalog::ReadTxn::ReadTxn(Catalog& c) : c_(c) {
+  if (!c_.db_.in_transaction()) {
+    c_.db_.exec("BEGIN");
+    began_ = true;
+  }
+}
+
+Catalog::ReadTxn::~ReadTxn() {
+  if (began_) sqlite3_exec(c_.db_.raw(), "COMMIT", nullptr, nullptr, nullptr);
+}
+
+int64_t Catalog::insert(const ItemInfo& item, const float* vec, size_t dim, int64_t seq) {
+  Stmt& s = st_->insert_item;
+  ResetOnExit r(s);
+  s.bind(1, item.uri).bind(2, item.content_hash).bind(3, item.size).bind(4, item.mtime);
+  s.bind(5, int64_t{item.width}).bind(6, int64_t{item.height}).bind(7, item.payload).bind(8, seq);
+  try {
+    s.step();
+  } catch (const Error& e) {
+    if (e.code() == CBIR_EEXIST)
+      fail(CBIR_EEXIST, "an item with uri '" + item.uri +
+                            "' already exists in the collection (use upsert to replace it)");
+    throw;
+  }
+  int64_t id = db_.last_insert_id();
+  st_->insert_vector.bind(1, id).bind_blob(2, vec, dim * sizeof(float)).run();
+  return id;
+}
+
+void Catalog::update(int64_t id, const ItemInfo& item, const float* vec, size_t dim, int64_t seq) {
+  Stmt& s = st_->update_item;
+  ResetOnExit r(s);
+  s.bind(1, id).bind(2, item.uri).bind(3, item.content_hash).bind(4, item.size).bind(5, item.mtime);
+  s.bind(6, int64_t{item.width}).bind(7, int64_t{item.height}).bind(8, item.payload).bind(9, seq);
+  s.step();
+  st_->insert_vector.bind(1, id).bind_blob(2, vec, dim * sizeof(float)).run();
+}
+
+bool Catalog::remove(int64_t id, int64_t seq) {
+  st_->delete_item.bind(1, id).run();
+  if (db_.changes() == 0) return false;
+  st_->delete_vector.bind(1, id).run();
+  st_->insert_removed.bind(1, id).bind(2, seq).run();
+  return true;
+}
+
+void Catalog::prune_removed(int64_t seq) {
+  Stmt s(db_, "DELETE FROM removed WHERE seq <= ?1");
+  s.bind(1, seq).run();
+}
+
+std::optional<int64_t> Catalog::find_uri(const std::string& uri) {
+  Stmt& s = st_->find_uri;
+  ResetOnExit r(s);
+  s.bind(1, uri);
+  if (!s.step()) return std::nullopt;
+  return s.int64(0);
+}
+
+std::optional<ItemInfo> Catalog::get(int64_t id) {
+  Stmt& s = st_->get_item;
+  ResetOnExit r(s);
+  s.bind(1, id);
+  if (!s.step()) return std::nullopt;
+  ItemInfo it;
+  it.id = s.int64(0);
+  it.uri = s.text(1);
+  it.content_hash = s.text(2);
+  it.size = s.int64(3);
+  it.mtime = s.int64(4);
+  it.width = static_cast<int32_t>(s.int64(5));
+  it.height = static_cast<int32_t>(s.int64(6));
+  it.payload = s.text(7);
+  return it;
+}
+
+void Catalog::read_vector(Stmt& s, int col, int64_t id, float* out, size_t dim) {
+  if (s.bytes(col) != dim * sizeof(float))
+    fail(CBIR_ECORRUPT, "the vector of item " + std::to_string(id) + " in " + path() + " has " +
+                            std::to_string(s.bytes(col)) + " bytes instead of " +
+                            std::to_string(dim * sizeof(float)) + "; the catalog is damaged");
+  std::memcpy(out, s.blob(col), dim * sizeof(float));
+}
+
+bool Catalog::vector(int64_t id, float* out, size_t dim) {
+  Stmt& s = st_->get_vector;
+  ResetOnExit r(s);
+  s.bind(1, id);
+  if (!s.step()) return false;
+  read_vector(s, 0, id, out, dim);
+  return true;
+}
+
+std::vector<int64_t> Catalog::ids_after(int64_t after_id, size_t limit) {
+  Stmt& s = st_->ids_after;
+  ResetOnExit r(s);
+  s.bind(1, after_id).bind(2, static_cast<int64_t>(limit));
+  std::vector<int64_t> ids;
+  while (s.step()) ids.push_back(s.int64(0));
+  return ids;
+}
+
+std::vector<int64_t> Catalog::ids_with_uri_prefix(const std::string& prefix) {
+  std::string upper = prefix_upper_bound(prefix);
+  Stmt& s = upper.empty() ? st_->uri_from : st_->uri_range;
+  ResetOnExit r(s);
+  s.bind(1, prefix);
+  if (!upper.empty()) s.bind(2, upper);
+  std::vector<int64_t> ids;
+  while (s.step()) ids.push_back(s.int64(0));
+  return ids;
+}
+
+int64_t Catalog::count() {
+  Stmt& s = st_->count;
+  ResetOnExit r(s);
+  s.step();
+  return s.int64(0);
+}
+
+void Catalog::scan_vectors(size_t dim, size_t chunk,
+                           const std::function<void(const int64_t*, const float*, size_t)>& fn) {
+  std::vector<int64_t> ids;
+  std::vector<float> vecs;
+  int64_t after = -1;
+  for (;;) {
+    ids.clear();
+    vecs.resize(chunk * dim);
+    {
+      Stmt& s = st_->scan_vectors;
+      ResetOnExit r(s);
+      s.bind(1, after).bind(2, static_cast<int64_t>(chunk));
+      while (s.step()) {
+        int64_t id = s.int64(0);
+        read_vector(s, 1, id, vecs.data() + ids.size() * dim, dim);
+        ids.push_back(id);
+      }
+    }
+    if (ids.empty()) return;
+    fn(ids.data(), vecs.data(), ids.size());
+    after = ids.back();
+    if (ids.size() < chunk) return;
+  }
+}
+
+void Catalog::changes_after(int64_t seq, size_t dim,
+                            const std::function<void(int64_t, const float*)>& upserted,
+                            const std::function<void(int64_t)>& removed) {
+  {
+    Stmt& s = st_->removed_after;
+    ResetOnExit r(s);
+    s.bind(1, seq);
+    while (s.step()) removed(s.int64(0));
+  }
+  Stmt& s = st_->upserted_after;
+  ResetOnExit r(s);
+  s.bind(1, seq);
+  std::vector<float> vec(dim);
+  while (s.step()) {
+    int64_t id = s.int64(0);
+    if (s.is_null(1))
+      fail(CBIR_ECORRUPT, "item " + std::to_string(id) + " in " + path() +
+                              " has no vector; the catalog is damaged");
+    read_vector(s, 1, id, vec.data(), dim);
+    upserted(id, vec.data());
+  }
+}
+
+void Catalog::checkpoint() {
+  sqlite3_wal_checkpoint_v2(db_.raw(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+}
+
+std::string Catalog::integrity_problems() {
+  Stmt s(db_, "PRAGMA integrity_check");
+  std::string out;
+  while (s.step()) {
+    std::string line = s.text(0);
+    if (line != "ok") out += (out.empty() ? "" : "; ") + line;
+  }
+  return out;
+}
+
+}  // namespace cbir::store

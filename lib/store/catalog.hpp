@@ -1,0 +1,117 @@
+// The catalog: the collection's truth, in SQLite (WAL mode, synchronous=FULL). It holds the items
+// (stable id, unique uri, file facts, user payload), their vectors, the removals not yet purged,
+// and the collection's settings. Every change gets a sequence number ("seq"); the FAISS snapshot
+// records the seq it reflects, and whatever the catalog holds past it is replayed on open.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/sqlite.hpp"
+
+namespace cbir::store {
+
+struct ItemInfo {
+  int64_t id = -1;
+  std::string uri;
+  std::string content_hash;
+  int64_t size = 0;
+  int64_t mtime = 0;
+  int32_t width = 0;
+  int32_t height = 0;
+  std::string payload;
+};
+
+// The collection's settings and counters, as stored in the `meta` table.
+struct CatalogMeta {
+  int32_t dim = 0;
+  std::string fingerprint;
+  std::string index_spec;  // as the user gave it (canonical form), e.g. "auto" or "hnsw:M=32,..."
+  int64_t generation = 0;  // bumped by every rebuild/compact: a snapshot of another one is stale
+  int64_t seq = 0;         // the last change's sequence number
+};
+
+class Catalog {
+ public:
+  static constexpr const char* kFileName = "catalog.sqlite";
+
+  // Opens the catalog file `path`. A writer gets a read-write connection (and creates the file
+  // when `create`); a reader a read-only one.
+  Catalog(const std::string& path, bool writer, bool create);
+  ~Catalog();
+
+  // True when the file holds no schema yet (freshly created).
+  bool empty();
+  // Writes the schema and settings of a new collection (committed at once).
+  void initialize(const CatalogMeta& meta);
+  // Reads and checks the settings; ECORRUPT when they are missing or damaged.
+  CatalogMeta read_meta();
+  void set_index_spec(const std::string& spec, int64_t generation);
+  void set_seq(int64_t seq);
+
+  // Transactions. Writes go into one open transaction (started on the first write) that
+  // commit() makes durable; each write call runs inside a savepoint so it applies all or nothing.
+  void begin_write();
+  void commit();
+  void savepoint();
+  void release();
+  void rollback_to();
+  // A consistent read across several statements (open, refresh, rebuild) for as long as it
+  // lives; inside the writer's open transaction it adds nothing.
+  class ReadTxn {
+   public:
+    explicit ReadTxn(Catalog& c);
+    ~ReadTxn();
+    ReadTxn(const ReadTxn&) = delete;
+    ReadTxn& operator=(const ReadTxn&) = delete;
+
+   private:
+    Catalog& c_;
+    bool began_ = false;
+  };
+  bool in_transaction() const { return db_.in_transaction(); }
+
+  // Item writes. insert() throws CBIR_EEXIST naming the uri when it is taken.
+  int64_t insert(const ItemInfo& item, const float* vec, size_t dim, int64_t seq);
+  void update(int64_t id, const ItemInfo& item, const float* vec, size_t dim, int64_t seq);
+  // Deletes the item and records the removal at `seq`; false when there is no such item.
+  bool remove(int64_t id, int64_t seq);
+  // Forgets removals at or before `seq` (after a compact has purged them everywhere).
+  void prune_removed(int64_t seq);
+
+  // Reads.
+  std::optional<int64_t> find_uri(const std::string& uri);
+  std::optional<ItemInfo> get(int64_t id);
+  bool vector(int64_t id, float* out, size_t dim);
+  std::vector<int64_t> ids_after(int64_t after_id, size_t limit);
+  std::vector<int64_t> ids_with_uri_prefix(const std::string& prefix);
+  int64_t count();
+  // Calls `fn` for every stored vector in id order, in chunks of up to `chunk` items:
+  // fn(ids, vectors row-major, n).
+  void scan_vectors(size_t dim, size_t chunk,
+                    const std::function<void(const int64_t*, const float*, size_t)>& fn);
+  // Changes after `seq`: items written (`upserted`, with their vectors) and ids removed.
+  void changes_after(int64_t seq, size_t dim,
+                     const std::function<void(int64_t id, const float* vec)>& upserted,
+                     const std::function<void(int64_t id)>& removed);
+
+  // Copies the WAL into the main file and truncates it (best effort when readers hold it).
+  void checkpoint();
+  // SQLite's own integrity check; "" when it finds nothing.
+  std::string integrity_problems();
+
+  const std::string& path() const { return db_.path(); }
+
+ private:
+  struct Statements;
+  void read_vector(Stmt& s, int col, int64_t id, float* out, size_t dim);
+
+  Db db_;
+  std::unique_ptr<Statements> st_;
+};
+
+}  // namespace cbir::store

@@ -1,0 +1,668 @@
+#include "store/collection.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <system_error>
+
+#include "common/error.hpp"
+#include "common/log.hpp"
+#include "store/snapshot.hpp"
+#include "store/vectors.hpp"
+#include "store/writer_lock.hpp"
+#include "text/utf8.hpp"
+
+namespace cbir::store {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr size_t kScanChunk = 65536;
+constexpr size_t kApplyChunk = 65536;
+
+void check_utf8(const std::string& s, const std::string& what) {
+  std::vector<char32_t> cps;
+  text::Utf8Problem problem;
+  if (!text::decode_utf8(s, cps, problem))
+    fail(CBIR_EINVAL, what + " is not valid UTF-8 (" + problem.reason + " at byte " +
+                          std::to_string(problem.offset) + ")");
+}
+
+void check_item(const ItemInfo& item, size_t i) {
+  const std::string where = "item " + std::to_string(i);
+  if (item.uri.empty()) fail(CBIR_EINVAL, where + ": uri must not be empty");
+  check_utf8(item.uri, where + ": uri");
+  check_utf8(item.content_hash, where + ": content_hash");
+  check_utf8(item.payload, where + ": payload");
+  if (item.size < 0 || item.width < 0 || item.height < 0)
+    fail(CBIR_EINVAL, where + " (" + item.uri + "): size, width and height must not be negative");
+}
+
+}  // namespace
+
+Collection::Collection(const std::string& dir, const OpenOptions& opts)
+    : dir_(dir),
+      writer_(!opts.read_only),
+      memory_budget_(opts.memory_budget ? opts.memory_budget : default_memory_budget()) {
+  require(!dir.empty(), "path must not be empty");
+  const std::string catalog_path = dir_ + "/" + Catalog::kFileName;
+  std::error_code ec;
+  const bool creating = opts.create && writer_ && !fs::exists(catalog_path, ec);
+  // Check what a new collection needs before anything is made on disk.
+  const CatalogMeta fresh = creating ? new_collection_meta(opts) : CatalogMeta{};
+  if (!fs::is_directory(dir_, ec)) {
+    if (fs::exists(dir_, ec))
+      fail(CBIR_EINVAL, dir_ + " is not a folder; a collection is a folder");
+    if (!creating)
+      fail(CBIR_ENOTFOUND, "there is no collection at " + dir_ +
+                               " (open it with CBIR_OPEN_CREATE to create one)");
+    if (!fs::create_directory(dir_, ec) && ec)
+      fail(CBIR_EIO, "cannot create the collection folder " + dir_ + ": " + ec.message());
+  }
+  if (writer_) lock_ = std::make_unique<WriterLock>(dir_);
+  if (!creating && !fs::exists(catalog_path, ec))
+    fail(CBIR_ENOTFOUND, "there is no collection at " + dir_ + " (no " + Catalog::kFileName +
+                             "; open it with CBIR_OPEN_CREATE to create one)");
+  catalog_ = std::make_unique<Catalog>(catalog_path, writer_, creating);
+  if (writer_ && catalog_->empty()) {
+    // New, or left empty by a creation that was interrupted.
+    if (!opts.create)
+      fail(CBIR_ECORRUPT, "the collection catalog " + catalog_path +
+                              " holds no collection; open it with CBIR_OPEN_CREATE to set it up");
+    std::lock_guard db(db_mu_);
+    catalog_->initialize(creating ? fresh : new_collection_meta(opts));
+  }
+
+  std::lock_guard db(db_mu_);
+  {
+    // Refuse another model before any work on the index.
+    const CatalogMeta m = catalog_->read_meta();
+    if (opts.dim != 0 && opts.dim != m.dim)
+      fail(CBIR_EMISMATCH, "the collection " + dir_ + " holds " + std::to_string(m.dim) +
+                               "-dimensional vectors, not " + std::to_string(opts.dim) +
+                               "; it was made with another model");
+    if (opts.fingerprint && *opts.fingerprint != m.fingerprint)
+      fail(CBIR_EMISMATCH, "the collection " + dir_ + " was made with the model '" +
+                               m.fingerprint + "', not '" + *opts.fingerprint +
+                               "'; use that model, or index into a new collection");
+  }
+  Loaded l = load_index_locked();
+  dim_ = l.meta.dim;
+  fingerprint_ = l.meta.fingerprint;
+  spec_ = IndexSpec::parse(l.meta.index_spec);
+  generation_ = l.meta.generation;
+  seq_ = index_seq_ = l.meta.seq;
+  snapshot_seq_ = l.snapshot_seq;
+  index_ = std::move(l.index);
+  if (writer_ && snapshot_seq_ < 0 && index_->size() > 0) {
+    // It was rebuilt from the catalog: keep the work for the next open.
+    try {
+      write_snapshot_of(*index_, seq_, generation_);
+      snapshot_seq_ = seq_;
+    } catch (const Error& e) {
+      log(CBIR_LOG_WARN, std::string("cbir: cannot save the rebuilt index: ") + e.what());
+    }
+  }
+}
+
+Collection::~Collection() {
+  if (!writer_ || closed_) return;
+  try {
+    close();
+  } catch (const std::exception& e) {
+    log(CBIR_LOG_ERROR, "cbir: closing the collection " + dir_ + " failed: " + e.what());
+  }
+}
+
+void Collection::close() {
+  if (!writer_) return;
+  std::lock_guard w(write_mu_);
+  if (closed_) return;
+  save_locked();
+  closed_ = true;
+}
+
+CatalogMeta Collection::new_collection_meta(const OpenOptions& opts) const {
+  if (opts.dim <= 0 || opts.dim > 65536)
+    fail(CBIR_EINVAL, "dim must be in [1, 65536] to create a collection (the model's embedding size)");
+  if (!opts.fingerprint || opts.fingerprint->empty())
+    fail(CBIR_EINVAL, "fingerprint is required to create a collection (the model's, so that "
+                      "vectors of another model are refused later)");
+  check_utf8(*opts.fingerprint, "fingerprint");
+  IndexSpec spec = IndexSpec::parse(opts.index_spec.empty() ? "auto" : opts.index_spec);
+  // Refuses specs that cannot exist while the collection is empty (IVF needs training data).
+  try {
+    VectorIndex probe(spec.resolve(0, static_cast<size_t>(opts.dim), memory_budget_),
+                      static_cast<size_t>(opts.dim), nullptr, 0);
+  } catch (const Error& e) {
+    if (e.code() != CBIR_EINVAL) throw;
+    fail(CBIR_EINVAL, std::string(e.what()) +
+                          ". Create the collection with 'flat', 'hnsw' or 'auto', add the vectors, "
+                          "then rebuild it with this spec");
+  }
+  CatalogMeta meta;
+  meta.dim = opts.dim;
+  meta.fingerprint = *opts.fingerprint;
+  meta.index_spec = spec.str();
+  return meta;
+}
+
+// ---- loading -----------------------------------------------------------------------------
+
+Collection::Loaded Collection::load_index_locked() {
+  // One read transaction: the settings, the snapshot's checks and the replay see one state.
+  Catalog::ReadTxn txn(*catalog_);
+  Loaded out;
+  out.meta = catalog_->read_meta();
+  const CatalogMeta& m = out.meta;
+  IndexSpec configured;
+  try {
+    configured = IndexSpec::parse(m.index_spec);
+  } catch (const Error& e) {
+    fail(CBIR_ECORRUPT, "the collection catalog " + catalog_->path() + " holds an unreadable index spec: " + e.what());
+  }
+
+  SnapshotInfo info;
+  std::string problem;
+  const bool loaded = read_snapshot(
+      snapshot_path(), info,
+      [&](SnapshotSource& src) {
+        if (info.dim != static_cast<uint32_t>(m.dim)) fail(CBIR_ECORRUPT, "it has another dimension");
+        if (info.generation != m.generation || info.watermark > m.seq)
+          fail(CBIR_ECORRUPT, "it is not of the catalog's current index (an interrupted rebuild?)");
+        out.index = std::make_unique<VectorIndex>(src, IndexSpec::parse(info.spec),
+                                                  static_cast<size_t>(m.dim));
+      },
+      problem);
+  if (loaded) {
+    apply(*out.index, read_delta_locked(info.watermark, static_cast<size_t>(m.dim)));
+    out.snapshot_seq = info.watermark;
+    return out;
+  }
+  out.index.reset();
+  const int64_t n = catalog_->count();
+  if (n > 0) log(CBIR_LOG_WARN, "cbir: rebuilding the index of " + dir_ + " from its catalog: " + problem);
+  std::vector<int64_t> ids;
+  std::vector<float> vectors;
+  read_all_locked(static_cast<size_t>(m.dim), ids, vectors);
+  out.index = build_index(configured, static_cast<size_t>(m.dim), ids, vectors, /*fall_back=*/true);
+  return out;
+}
+
+Collection::Delta Collection::read_delta_locked(int64_t after_seq, size_t dim) {
+  Delta d;
+  catalog_->changes_after(
+      after_seq, dim,
+      [&](int64_t id, const float* v) {
+        d.ids.push_back(id);
+        d.vectors.insert(d.vectors.end(), v, v + dim);
+      },
+      [&](int64_t id) { d.removed.push_back(id); });
+  return d;
+}
+
+void Collection::apply(VectorIndex& index, const Delta& d) {
+  index.remove(d.removed.data(), d.removed.size());
+  const size_t dim = index.dim();
+  for (size_t i = 0; i < d.ids.size(); i += kApplyChunk) {
+    const size_t n = std::min(kApplyChunk, d.ids.size() - i);
+    index.upsert(d.ids.data() + i, d.vectors.data() + i * dim, n);
+  }
+}
+
+void Collection::read_all_locked(size_t dim, std::vector<int64_t>& ids,
+                                 std::vector<float>& vectors) {
+  const auto n = static_cast<size_t>(catalog_->count());
+  ids.clear();
+  vectors.clear();
+  ids.reserve(n);
+  vectors.reserve(n * dim);
+  catalog_->scan_vectors(dim, kScanChunk, [&](const int64_t* i, const float* v, size_t c) {
+    ids.insert(ids.end(), i, i + c);
+    vectors.insert(vectors.end(), v, v + c * dim);
+  });
+}
+
+std::unique_ptr<VectorIndex> Collection::build_index(const IndexSpec& spec, size_t dim,
+                                                     const std::vector<int64_t>& ids,
+                                                     const std::vector<float>& vectors,
+                                                     bool fall_back) {
+  const size_t n = ids.size();
+  const IndexSpec concrete = spec.resolve(n, dim, memory_budget_);
+  // Training sees an evenly spread sample: enough for k-means, bounded in time.
+  const size_t cap = std::max<size_t>(100000, 64 * static_cast<size_t>(std::max(concrete.nlist, 1)));
+  std::vector<float> sample;
+  const float* train = vectors.data();
+  size_t ntrain = n;
+  if (n > cap) {
+    sample.resize(cap * dim);
+    for (size_t j = 0; j < cap; ++j)
+      std::copy_n(vectors.data() + (j * n / cap) * dim, dim, sample.data() + j * dim);
+    train = sample.data();
+    ntrain = cap;
+  }
+  std::unique_ptr<VectorIndex> index;
+  try {
+    index = std::make_unique<VectorIndex>(concrete, dim, train, ntrain);
+  } catch (const Error& e) {
+    if (!fall_back || e.code() != CBIR_EINVAL) throw;
+    log(CBIR_LOG_WARN, std::string("cbir: ") + e.what() + "; searching exactly (flat) until a rebuild");
+    index = std::make_unique<VectorIndex>(IndexSpec{}, dim, nullptr, 0);
+  }
+  for (size_t i = 0; i < n; i += kApplyChunk * 4) {
+    const size_t c = std::min(kApplyChunk * 4, n - i);
+    index->upsert(ids.data() + i, vectors.data() + i * dim, c);
+  }
+  return index;
+}
+
+void Collection::write_snapshot_of(const VectorIndex& index, int64_t seq, int64_t generation) {
+  SnapshotInfo info;
+  info.dim = static_cast<uint32_t>(dim_);
+  info.watermark = seq;
+  info.generation = generation;
+  info.spec = index.spec().str();
+  write_snapshot(snapshot_path(), info, [&](SnapshotSink& sink) { index.save(sink); });
+}
+
+// ---- writes ------------------------------------------------------------------------------
+
+void Collection::require_writer(const char* what) const {
+  if (!writer_)
+    fail(CBIR_EINVAL, std::string("cannot ") + what + ": the collection " + dir_ +
+                          " is open read-only");
+}
+
+void Collection::check_dim(size_t dim, const char* what) const {
+  if (dim != static_cast<size_t>(dim_))
+    fail(CBIR_EMISMATCH, std::string(what) + " have dimension " + std::to_string(dim) +
+                             " but the collection " + dir_ + " holds " + std::to_string(dim_) +
+                             "-dimensional vectors (model '" + fingerprint_ + "')");
+}
+
+std::vector<int64_t> Collection::add(const ItemInfo* items, const float* vectors, size_t n,
+                                     size_t dim, bool upsert) {
+  require_writer("add items");
+  check_dim(dim, "the vectors");
+  for (size_t i = 0; i < n; ++i) check_item(items[i], i);
+  std::vector<float> unit;
+  normalized_copy(vectors, n, dim, unit, "vector");
+
+  std::lock_guard w(write_mu_);
+  std::lock_guard db(db_mu_);
+  std::vector<int64_t> ids(n);
+  if (n == 0) return ids;
+  const int64_t seq0 = seq_;
+  catalog_->begin_write();
+  catalog_->savepoint();
+  try {
+    for (size_t i = 0; i < n; ++i) {
+      const int64_t seq = ++seq_;
+      if (upsert) {
+        if (auto existing = catalog_->find_uri(items[i].uri)) {
+          catalog_->update(*existing, items[i], unit.data() + i * dim, dim, seq);
+          ids[i] = *existing;
+          continue;
+        }
+      }
+      ids[i] = catalog_->insert(items[i], unit.data() + i * dim, dim, seq);
+    }
+    catalog_->set_seq(seq_);
+  } catch (...) {
+    catalog_->rollback_to();
+    seq_ = seq0;
+    throw;
+  }
+  try {
+    std::unique_lock ix(index_mu_);
+    index_->upsert(ids.data(), unit.data(), n);
+    index_seq_ = seq_;
+  } catch (...) {
+    catalog_->rollback_to();
+    seq_ = seq0;
+    restore_after_failure();
+    throw;
+  }
+  catalog_->release();
+  return ids;
+}
+
+size_t Collection::remove(const int64_t* ids, size_t n) {
+  require_writer("remove items");
+  std::lock_guard w(write_mu_);
+  std::lock_guard db(db_mu_);
+  if (n == 0) return 0;
+  const int64_t seq0 = seq_;
+  std::vector<int64_t> removed;
+  catalog_->begin_write();
+  catalog_->savepoint();
+  try {
+    for (size_t i = 0; i < n; ++i)
+      if (catalog_->remove(ids[i], seq_ + 1)) {
+        ++seq_;
+        removed.push_back(ids[i]);
+      }
+    catalog_->set_seq(seq_);
+  } catch (...) {
+    catalog_->rollback_to();
+    seq_ = seq0;
+    throw;
+  }
+  try {
+    std::unique_lock ix(index_mu_);
+    index_->remove(removed.data(), removed.size());
+    index_seq_ = seq_;
+  } catch (...) {
+    catalog_->rollback_to();
+    seq_ = seq0;
+    restore_after_failure();
+    throw;
+  }
+  catalog_->release();
+  return removed.size();
+}
+
+bool Collection::remove_uri(const std::string& uri) {
+  require_writer("remove items");
+  std::optional<int64_t> id = find_uri(uri);
+  return id && remove(&*id, 1) == 1;
+}
+
+void Collection::restore_after_failure() {
+  // The catalog was rolled back; bring the index back to it (db_mu_ and write_mu_ are held).
+  std::unique_ptr<VectorIndex> restored;
+  try {
+    restored = load_index_locked().index;
+  } catch (const std::exception& e) {
+    log(CBIR_LOG_ERROR, "cbir: the index of " + dir_ + " could not be restored after a failed write: " + e.what());
+  }
+  std::unique_lock ix(index_mu_);
+  index_ = std::move(restored);
+  index_seq_ = seq_;
+}
+
+void Collection::commit_locked() {
+  std::lock_guard db(db_mu_);
+  catalog_->commit();
+}
+
+void Collection::commit() {
+  require_writer("commit");
+  std::lock_guard w(write_mu_);
+  commit_locked();
+}
+
+void Collection::save_locked() {
+  commit_locked();
+  if (snapshot_seq_ == seq_) return;  // the snapshot on disk is current
+  std::shared_lock ix(index_mu_);
+  if (!index_) return;
+  write_snapshot_of(*index_, seq_, generation_);
+  snapshot_seq_ = seq_;
+}
+
+void Collection::save() {
+  require_writer("save");
+  std::lock_guard w(write_mu_);
+  save_locked();
+}
+
+void Collection::reload_locked() {
+  Loaded l;
+  {
+    std::lock_guard db(db_mu_);
+    l = load_index_locked();
+  }
+  std::unique_lock ix(index_mu_);
+  index_ = std::move(l.index);
+  index_seq_ = l.meta.seq;
+  spec_ = IndexSpec::parse(l.meta.index_spec);
+  generation_ = l.meta.generation;
+}
+
+void Collection::refresh() {
+  if (writer_) return;  // a writer's index is always current
+  std::lock_guard w(write_mu_);
+  Delta delta;
+  int64_t seq = 0;
+  {
+    std::lock_guard db(db_mu_);
+    Catalog::ReadTxn txn(*catalog_);
+    CatalogMeta m = catalog_->read_meta();
+    std::shared_lock ix(index_mu_);
+    if (m.generation == generation_ && index_) {
+      if (m.seq == index_seq_) return;
+      delta = read_delta_locked(index_seq_, static_cast<size_t>(dim_));
+      seq = m.seq;
+    } else {
+      seq = -1;  // rebuilt or compacted elsewhere: load it whole
+    }
+  }
+  if (seq < 0) return reload_locked();
+  std::unique_lock ix(index_mu_);
+  apply(*index_, delta);
+  index_seq_ = seq;
+}
+
+void Collection::rebuild(const std::string& spec_text) {
+  require_writer("rebuild the index");
+  std::lock_guard w(write_mu_);
+  const IndexSpec next = spec_text.empty() ? spec_ : IndexSpec::parse(spec_text);
+  commit_locked();
+  std::vector<int64_t> ids;
+  std::vector<float> vectors;
+  {
+    std::lock_guard db(db_mu_);
+    read_all_locked(static_cast<size_t>(dim_), ids, vectors);
+  }
+  std::unique_ptr<VectorIndex> index =
+      build_index(next, static_cast<size_t>(dim_), ids, vectors, /*fall_back=*/false);
+  ids = {};
+  vectors = {};
+  // Snapshot first, then the catalog: a crash in between leaves a snapshot of a generation the
+  // catalog does not have, which the next open rebuilds from the catalog with the old spec.
+  const int64_t generation = generation_ + 1;
+  snapshot_seq_ = -1;
+  write_snapshot_of(*index, seq_, generation);
+  {
+    std::lock_guard db(db_mu_);
+    catalog_->begin_write();
+    catalog_->set_index_spec(next.str(), generation);
+    catalog_->commit();
+  }
+  std::unique_lock ix(index_mu_);
+  index_ = std::move(index);
+  spec_ = next;
+  generation_ = generation;
+  snapshot_seq_ = seq_;
+}
+
+void Collection::compact() {
+  require_writer("compact");
+  std::lock_guard w(write_mu_);
+  commit_locked();
+  std::unique_ptr<VectorIndex> index;
+  {
+    std::shared_lock ix(index_mu_);
+    if (!index_) fail(CBIR_EIO, "the index of " + dir_ + " is unavailable; reopen the collection");
+    index = index_->empty_copy();
+  }
+  {
+    std::vector<int64_t> ids;
+    std::vector<float> vectors;
+    {
+      std::lock_guard db(db_mu_);
+      read_all_locked(static_cast<size_t>(dim_), ids, vectors);
+    }
+    for (size_t i = 0; i < ids.size(); i += kApplyChunk * 4) {
+      const size_t c = std::min(kApplyChunk * 4, ids.size() - i);
+      index->upsert(ids.data() + i, vectors.data() + i * static_cast<size_t>(dim_), c);
+    }
+  }
+  const int64_t generation = generation_ + 1;
+  snapshot_seq_ = -1;
+  write_snapshot_of(*index, seq_, generation);
+  {
+    std::lock_guard db(db_mu_);
+    catalog_->begin_write();
+    catalog_->prune_removed(seq_);
+    catalog_->set_index_spec(spec_.str(), generation);
+    catalog_->commit();
+    catalog_->checkpoint();
+  }
+  std::unique_lock ix(index_mu_);
+  index_ = std::move(index);
+  generation_ = generation;
+  snapshot_seq_ = seq_;
+}
+
+// ---- reads -------------------------------------------------------------------------------
+
+std::optional<ItemInfo> Collection::get(int64_t id) {
+  std::lock_guard db(db_mu_);
+  return catalog_->get(id);
+}
+
+std::optional<int64_t> Collection::find_uri(const std::string& uri) {
+  std::lock_guard db(db_mu_);
+  return catalog_->find_uri(uri);
+}
+
+bool Collection::vector(int64_t id, float* out, size_t dim) {
+  check_dim(dim, "the output buffer's vectors");
+  std::lock_guard db(db_mu_);
+  return catalog_->vector(id, out, dim);
+}
+
+std::vector<int64_t> Collection::ids_after(int64_t after_id, size_t limit) {
+  std::lock_guard db(db_mu_);
+  return catalog_->ids_after(after_id, limit);
+}
+
+uint64_t Collection::count() const {
+  std::shared_lock ix(index_mu_);
+  return index_ ? index_->size() : 0;
+}
+
+std::optional<std::vector<int64_t>> Collection::allowed_ids(const SearchFilter& filter) {
+  if (!filter.active()) return std::nullopt;
+  std::vector<int64_t> ids;
+  if (filter.uri_prefix) {
+    check_utf8(*filter.uri_prefix, "uri_prefix");
+    std::lock_guard db(db_mu_);
+    ids = catalog_->ids_with_uri_prefix(*filter.uri_prefix);
+  }
+  if (filter.ids) {
+    if (!filter.uri_prefix) return filter.ids;
+    std::vector<int64_t> wanted = *filter.ids;
+    std::sort(wanted.begin(), wanted.end());
+    std::sort(ids.begin(), ids.end());
+    std::vector<int64_t> both;
+    std::set_intersection(ids.begin(), ids.end(), wanted.begin(), wanted.end(),
+                          std::back_inserter(both));
+    return both;
+  }
+  return ids;
+}
+
+void Collection::search(const float* queries, size_t nq, size_t dim, size_t k,
+                        const SearchFilter& filter, float min_score, const SearchKnobs& knobs,
+                        float* scores, int64_t* ids) {
+  check_dim(dim, "the queries");
+  require(k > 0, "k must be at least 1");
+  require(nq <= SIZE_MAX / k, "n_queries * k overflows");
+  require(!std::isnan(min_score), "min_score must not be NaN");
+  require(knobs.ef_search >= 0 && knobs.nprobe >= 0, "ef_search and nprobe must not be negative");
+  std::vector<float> unit;
+  normalized_copy(queries, nq, dim, unit, "query");
+  const auto allowed = allowed_ids(filter);
+  {
+    std::shared_lock ix(index_mu_);
+    if (!index_) fail(CBIR_EIO, "the index of " + dir_ + " is unavailable after a failed write; reopen the collection");
+    index_->search(unit.data(), nq, k, allowed ? &*allowed : nullptr, knobs, scores, ids);
+  }
+  for (size_t i = 0; i < nq * k; ++i)
+    if (ids[i] >= 0 && scores[i] < min_score) {
+      ids[i] = -1;
+      scores[i] = -INFINITY;
+    }
+}
+
+std::vector<std::pair<float, int64_t>> Collection::range(const float* query, size_t dim,
+                                                         float min_score,
+                                                         const SearchFilter& filter,
+                                                         const SearchKnobs& knobs) {
+  check_dim(dim, "the query");
+  require(std::isfinite(min_score), "min_score must be a finite number");
+  std::vector<float> unit;
+  normalized_copy(query, 1, dim, unit, "query");
+  const auto allowed = allowed_ids(filter);
+  std::shared_lock ix(index_mu_);
+  if (!index_) fail(CBIR_EIO, "the index of " + dir_ + " is unavailable after a failed write; reopen the collection");
+  return index_->range(unit.data(), min_score, allowed ? &*allowed : nullptr, knobs);
+}
+
+void Collection::similar(int64_t id, size_t k, const SearchFilter& filter, float min_score,
+                         const SearchKnobs& knobs, float* scores, int64_t* ids) {
+  require(k > 0 && k < SIZE_MAX, "k must be at least 1");
+  std::vector<float> query(static_cast<size_t>(dim_));
+  {
+    std::lock_guard db(db_mu_);
+    if (!catalog_->vector(id, query.data(), query.size()))
+      fail(CBIR_ENOTFOUND, "there is no item with id " + std::to_string(id) + " in " + dir_);
+  }
+  std::vector<float> s(k + 1);
+  std::vector<int64_t> l(k + 1);
+  search(query.data(), 1, query.size(), k + 1, filter, min_score, knobs, s.data(), l.data());
+  size_t out = 0;
+  for (size_t j = 0; j < k + 1 && out < k; ++j) {
+    if (l[j] == id) continue;
+    scores[out] = s[j];
+    ids[out] = l[j];
+    ++out;
+  }
+}
+
+void Collection::verify() {
+  std::lock_guard w(write_mu_);
+  std::lock_guard db(db_mu_);
+  const std::string problems = catalog_->integrity_problems();
+  if (!problems.empty())
+    fail(CBIR_ECORRUPT, "the collection catalog " + catalog_->path() + " is damaged: " + problems);
+  Catalog::ReadTxn txn(*catalog_);
+  const CatalogMeta m = catalog_->read_meta();
+  std::shared_lock ix(index_mu_);
+  if (!index_) fail(CBIR_EIO, "the index of " + dir_ + " is unavailable; reopen the collection");
+  if (m.seq != index_seq_ || m.generation != generation_) return;  // a reader behind: nothing to compare
+  std::vector<int64_t> stored;
+  for (;;) {
+    const std::vector<int64_t> part =
+        catalog_->ids_after(stored.empty() ? -1 : stored.back(), kScanChunk);
+    if (part.empty()) break;
+    stored.insert(stored.end(), part.begin(), part.end());
+  }
+  const std::vector<int64_t> indexed = index_->ids();
+  if (stored != indexed)
+    fail(CBIR_ECORRUPT, "the index of " + dir_ + " holds " + std::to_string(indexed.size()) +
+                            " items but the catalog " + std::to_string(stored.size()) +
+                            "; delete " + snapshot_path() + " and reopen to rebuild it");
+}
+
+CollectionInfo Collection::info() const {
+  CollectionInfo i;
+  i.path = dir_;
+  i.dim = dim_;
+  i.fingerprint = fingerprint_;
+  i.read_only = !writer_;
+  std::shared_lock ix(index_mu_);
+  i.index_spec = spec_.str();
+  i.effective_spec = index_ ? index_->spec().str() : "";
+  i.count = index_ ? index_->size() : 0;
+  i.masked = index_ ? index_->masked() : 0;
+  i.seq = index_seq_;
+  i.generation = generation_;
+  return i;
+}
+
+}  // namespace cbir::store
