@@ -225,6 +225,9 @@ class Staging:
         return os.path.join(self.dir, name)
 
     def commit(self) -> None:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(self.dir, 0o777 & ~umask)  # mkdtemp made it private
         if os.path.isdir(self.out):
             shutil.rmtree(self.out)
         elif os.path.exists(self.out):

@@ -2,7 +2,7 @@
 """Tiny test models: every family at a tiny size with seeded random weights, saved in the
 official checkpoint layouts, exported to bundles through export.py, with reference embeddings.
 
-  make_test_models.py OUTDIR [--golden DIR]
+  make_test_models.py OUTDIR [--golden DIR] [--full-size]
 
 OUTDIR gets checkpoints/ (the official-layout files and their JSON configs), one bundle folder per
 model (each with a reference.json beside bundle.json), and index.json listing them. Golden inputs
@@ -174,7 +174,7 @@ def make_clip(out: str, key: str, cfg: dict, inputs: Inputs, seed: int, precisio
     name = key if precision == "fp32" else f"{key}-{precision}"
     folder = os.path.join(out, name)
     argv = ["cnclip", "--config", cfg_path, "--checkpoint", ckpt, "--vocab", inputs.vocab,
-            "--out", folder, "--name", f"tiny-{name}", "--force"]
+            "--out", folder, "--name", f"test-{name}", "--force"]
     if precision == "int8":
         argv += ["--quantize", "int8"]
     if export.main(argv) != 0:
@@ -208,7 +208,7 @@ def make_dino(out: str, key: str, cfg: dict, inputs: Inputs, seed: int) -> List[
         name = f"{key}-{pooling}"
         folder = os.path.join(out, name)
         if export.main(["dinov2", "--config", cfg_path, "--checkpoint", ckpt, "--pooling", pooling,
-                        "--out", folder, "--name", f"tiny-{name}", "--force"]) != 0:
+                        "--out", folder, "--name", f"test-{name}", "--force"]) != 0:
             raise ExportError(f"exporting {name} failed")
         meta = json.load(open(os.path.join(folder, "bundle.json"), encoding="utf-8"))
         reference(folder, meta, (entries, embed(dinov2.PooledDinoV2(backbone, pooling).eval(), x)))
@@ -220,6 +220,9 @@ def make_dino(out: str, key: str, cfg: dict, inputs: Inputs, seed: int) -> List[
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="make_test_models.py", description=__doc__.split("\n\n")[0])
     p.add_argument("out")
+    p.add_argument("--full-size", action="store_true",
+                   help="also ViT-B-16 + RoBERTa-base at full size, random weights, fp32 and int8 "
+                        "(full-vit-b-16*; for benchmarks, not CI: ~1.5 GB and minutes)")
     p.add_argument("--golden", default=os.path.join(REPO, "..", "shared", "golden"),
                    help="golden data folder (the CBIR_GOLDEN_DIR environment variable wins, "
                         "as for the C++ tests)")
@@ -235,6 +238,10 @@ def main(argv=None) -> int:
         for seed, (key, cfg) in enumerate(CLIP_MODELS.items()):
             made.append(make_clip(args.out, key, cfg, inputs, seed, "fp32"))
         made.append(make_clip(args.out, "cnclip-vit", CLIP_MODELS["cnclip-vit"], inputs, 0, "int8"))
+        if args.full_size:
+            for precision in ("fp32", "int8"):
+                made.append(make_clip(args.out, "full-vit-b-16", cnclip.config("ViT-B-16"), inputs,
+                                      100, precision))
         for seed, (key, cfg) in enumerate(DINO_MODELS.items(), start=10):
             made += make_dino(args.out, key, cfg, inputs, seed)
     except ExportError as e:

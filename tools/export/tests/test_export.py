@@ -43,6 +43,9 @@ def test_clip_bundle_matches_the_eager_model(clip_checkpoint, tmp_path, vocab_fi
     assert "pooling" not in meta["image"]
     assert sorted(meta["files"]) == ["image.pt", "text.pt", "vocab.txt"]
     assert open(os.path.join(out, "vocab.txt"), "rb").read() == open(vocab_file, "rb").read()
+    umask = os.umask(0)
+    os.umask(umask)
+    assert os.stat(out).st_mode & 0o777 == 0o777 & ~umask  # not left private like a temp dir
 
     image = torch.jit.load(os.path.join(out, "image.pt"))
     text = torch.jit.load(os.path.join(out, "text.pt"))
