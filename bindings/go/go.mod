@@ -1,0 +1,3 @@
+module cbir
+
+go 1.19
