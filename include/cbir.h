@@ -346,8 +346,8 @@ CBIR_API void cbir_model_close(cbir_model_t* model);
 
 /* What a model is. Strings are borrowed from the model and live until cbir_model_close().
  * Fields are only appended: set `version` to sizeof(cbir_model_info_t) before the call, and
- * the library fills no more than that many bytes. Image fields are 0/"" without an image
- * tower; context_length is 0 without a text tower. */
+ * the library fills no more than that many bytes. Image fields are 0 (pooling "") without an
+ * image tower; context_length is 0 without a text tower. */
 typedef struct cbir_model_info_t {
   uint32_t version;          /* set by the caller: sizeof(cbir_model_info_t) */
   const char* name;          /* e.g. "chinese-clip-vit-b-16" */
@@ -362,11 +362,12 @@ typedef struct cbir_model_info_t {
   int32_t context_length;    /* maximum tokens per text, [CLS] and [SEP] included */
   float logit_scale;         /* zero-shot temperature (exp applied); 0 when absent */
   int32_t batch_size;        /* items per forward pass */
-  const char* resize;        /* "squash" or "shorter_side_then_center_crop" */
-  int32_t image_size;        /* squash: output side; otherwise the shorter side's length */
-  int32_t image_crop;        /* shorter_side_then_center_crop: the centre crop's side */
+  /* The image tower's preprocessing, in the terms of cbir_preprocess_options_t. */
+  int32_t resize;            /* CBIR_RESIZE_* */
+  int32_t image_size;        /* SQUASH: output side; otherwise the shorter side's length */
+  int32_t image_crop;        /* SHORTER_SIDE_THEN_CENTER_CROP: the centre crop's side */
   int32_t input_side;        /* side of the square the image tower takes */
-  const char* interpolation; /* "bicubic" or "bilinear" */
+  int32_t interpolation;     /* CBIR_INTERPOLATION_* */
   float mean[3];             /* per-channel normalisation, RGB */
   float std[3];
   const char* pooling;       /* DINOv2: "cls", "mean_patch" or "mean_all"; "" otherwise */

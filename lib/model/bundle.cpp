@@ -176,18 +176,6 @@ void check_file(const Bundle& b, const std::string& name, const BundleFile& entr
 
 }  // namespace
 
-const char* resize_name(image::Resize r) {
-  for (const auto& [name, e] : kResize)
-    if (e == r) return name;
-  return "?";
-}
-
-const char* interpolation_name(image::Interpolation i) {
-  for (const auto& [name, e] : kInterpolation)
-    if (e == i) return name;
-  return "?";
-}
-
 std::string bundle_fingerprint(const std::string& bundle_json_text) {
   return fingerprint_of(parse(bundle_json_text, "bundle.json"));
 }

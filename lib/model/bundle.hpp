@@ -56,7 +56,4 @@ Bundle read_bundle(const std::string& dir, bool verify_hashes);
 // The fingerprint bundle.json should carry, computed from its own contents (docs/bundle.md).
 std::string bundle_fingerprint(const std::string& bundle_json_text);
 
-const char* resize_name(image::Resize r);
-const char* interpolation_name(image::Interpolation i);
-
 }  // namespace cbir::model

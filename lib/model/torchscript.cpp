@@ -12,10 +12,15 @@
 namespace cbir::model {
 namespace {
 
-std::string short_what(const c10::Error& e) {
-  std::string s = e.what_without_backtrace();
-  size_t nl = s.find('\n');
-  return nl == std::string::npos ? s : s.substr(0, nl);
+// The line of a LibTorch error that says what went wrong: c10::Error puts it first (a C++
+// backtrace may follow), TorchScript's interpreter last (after the script's traceback).
+std::string short_what(const std::exception& e) {
+  const auto* c10 = dynamic_cast<const c10::Error*>(&e);
+  std::string s = c10 ? c10->what_without_backtrace() : e.what();
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  if (c10) return s.substr(0, s.find('\n'));
+  size_t nl = s.rfind('\n');
+  return nl == std::string::npos ? s : s.substr(nl + 1);
 }
 
 torch::Dtype dtype_of(Precision p) {
@@ -53,7 +58,7 @@ class Tower {
     if (!std::filesystem::is_regular_file(path, ec)) fail(CBIR_ENOTFOUND, path + ": missing");
     try {
       module_ = torch::jit::load(path, device_);
-    } catch (const c10::Error& e) {
+    } catch (const std::exception& e) {
       fail(CBIR_ECORRUPT, path + ": not a TorchScript file this LibTorch (" TORCH_VERSION
                                  ") can load: " + short_what(e) +
                                  "; re-export the bundle with tools/export");
@@ -83,7 +88,11 @@ class Tower {
                               "] (embed_dim in bundle.json); re-export the bundle");
       y = y.to(torch::kCPU, torch::kFloat).contiguous();
       std::memcpy(out, y.data_ptr<float>(), sizeof(float) * static_cast<size_t>(n * dim_));
-    } catch (const c10::Error& e) {
+    } catch (const Error&) {
+      throw;
+    } catch (const std::bad_alloc&) {
+      throw;
+    } catch (const std::exception& e) {  // c10::Error, torch::jit::JITException
       std::string why = short_what(e);
       bool oom = why.find("out of memory") != std::string::npos ||
                  why.find("not enough memory") != std::string::npos;
