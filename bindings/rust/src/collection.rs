@@ -111,7 +111,7 @@ pub struct CollectionInfo {
 /// use cbir::{Collection, CollectionOptions, IngestOptions, Model, SearchOptions};
 /// let model = Model::open("models/tiny-bilingual")?;
 /// let coll = Collection::open("my-collection", &CollectionOptions::for_model(&model))?;
-/// coll.ingest_dir(&model, "photos", &mut IngestOptions::default())?;
+/// coll.ingest_dir(&model, "photos", IngestOptions::default())?;
 /// for hit in coll.search(&model.embed_text("a red circle")?, 5, &SearchOptions::default())? {
 ///     println!("{:.3} {}", hit.score, hit.uri);
 /// }
@@ -403,7 +403,15 @@ impl Collection {
         check(unsafe { ffi::cbir_collection_verify(self.as_mut_ptr()) })
     }
 
-    /// Saves a writer's changes, reporting any failure, then closes the collection.
+    /// Saves a writer's changes, reporting any failure, then closes the collection. Closing
+    /// consumes it, so a closed collection cannot be used:
+    ///
+    /// ```compile_fail
+    /// # fn f(coll: cbir::Collection) -> cbir::Result<()> {
+    /// coll.close()?;
+    /// coll.count()?; // error: use of moved value
+    /// # Ok(()) }
+    /// ```
     pub fn close(self) -> Result<()> {
         let saved = if self.info()?.read_only { Ok(()) } else { self.save() };
         drop(self);

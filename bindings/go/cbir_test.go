@@ -1,0 +1,388 @@
+// The Go binding against the real libcbir, on the shipped default model and gallery
+// (models/tiny-bilingual, examples/data/gallery), where searches must bring back the right
+// pictures. CBIR_MODEL / CBIR_GALLERY point it elsewhere (e.g. a random-weight test bundle);
+// the checks of search quality then skip, saying so.
+package cbir_test
+
+import (
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"cbir"
+)
+
+var shipped = os.Getenv("CBIR_MODEL") == ""
+
+func openModel(t *testing.T) *cbir.Model {
+	t.Helper()
+	path := os.Getenv("CBIR_MODEL")
+	if path == "" {
+		path = "../../models/tiny-bilingual"
+	}
+	if _, err := os.Stat(filepath.Join(path, "bundle.json")); err != nil {
+		t.Skipf("no model bundle at %s (set CBIR_MODEL)", path)
+	}
+	m, err := cbir.OpenModel(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
+func galleryDir(t *testing.T) string {
+	dir := os.Getenv("CBIR_GALLERY")
+	if dir == "" {
+		dir = "../../examples/data/gallery"
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return abs
+}
+
+func gallery(t *testing.T) []string {
+	var files []string
+	entries, err := os.ReadDir(galleryDir(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		switch strings.ToLower(filepath.Ext(e.Name())) {
+		case ".jpg", ".png", ".bmp", ".gif":
+			files = append(files, filepath.Join(galleryDir(t), e.Name()))
+		}
+	}
+	sort.Strings(files)
+	if len(files) < 8 {
+		t.Fatalf("the gallery %s needs at least 8 images", galleryDir(t))
+	}
+	return files
+}
+
+var galleryName = regexp.MustCompile(`^([a-z]+_[a-z]+)_\d+\.jpg$`)
+
+// label is "red_circle" for .../red_circle_07.jpg.
+func label(uri string) string {
+	m := galleryName.FindStringSubmatch(filepath.Base(uri))
+	if m == nil {
+		return ""
+	}
+	return m[1]
+}
+
+func newCollection(t *testing.T, m *cbir.Model) *cbir.Collection {
+	c, err := cbir.OpenCollection(filepath.Join(t.TempDir(), "c"), cbir.OptionsFor(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func TestErrorsCarryCodeAndMessage(t *testing.T) {
+	err := cbir.SetThreads(-1)
+	var e *cbir.Error
+	if !errors.As(err, &e) || e.Code != -1 || !strings.Contains(e.Message, "threads") {
+		t.Fatalf("SetThreads(-1) = %v", err)
+	}
+	if !errors.Is(err, cbir.ErrInvalid) || errors.Is(err, cbir.ErrNotFound) {
+		t.Fatalf("errors.Is does not match by code: %v", err)
+	}
+	if !strings.Contains(err.Error(), "invalid argument") {
+		t.Fatalf("Error() lacks the status text: %q", err.Error())
+	}
+	if err := cbir.SetThreads(0); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(cbir.LibraryVersion(), "0.") || !strings.Contains(cbir.BuildInfo(), "cbir") {
+		t.Fatalf("version %q, build %q", cbir.LibraryVersion(), cbir.BuildInfo())
+	}
+}
+
+func TestEmbeddings(t *testing.T) {
+	m := openModel(t)
+	if info := m.Info(); !strings.HasPrefix(info.Fingerprint, "sha256:") || !info.HasText || !info.HasImage {
+		t.Fatalf("info %+v", info)
+	}
+	v, err := m.EmbedTexts([]string{"a red circle", "红色的圆形"})
+	if err != nil || len(v) != 2 || len(v[1]) != m.Dim() {
+		t.Fatalf("EmbedTexts: %v, %d rows", err, len(v))
+	}
+	var norm float64
+	for _, x := range v[1] {
+		norm += float64(x) * float64(x)
+	}
+	if math.Abs(math.Sqrt(norm)-1) > 1e-4 {
+		t.Fatalf("norm %f", math.Sqrt(norm))
+	}
+	files := gallery(t)
+	fromFile, err := m.EmbedImageFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(files[0])
+	fromBytes, err := m.EmbedImageBuffers([][]byte{data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range fromFile {
+		if math.Abs(float64(fromFile[i]-fromBytes[0][i])) > 1e-6 {
+			t.Fatalf("file and bytes differ at %d", i)
+		}
+	}
+	probs, err := m.Classify(fromFile, []string{"a red circle", "a blue square"})
+	if err != nil || math.Abs(float64(probs[0]+probs[1])-1) > 1e-4 {
+		t.Fatalf("Classify: %v %v", probs, err)
+	}
+}
+
+func TestBadImagesFailWithTheirOwnCodes(t *testing.T) {
+	m := openModel(t)
+	_, err := m.EmbedImageBuffers([][]byte{[]byte("not an image")})
+	var e *cbir.Error
+	if !errors.Is(err, cbir.ErrImage) || !errors.As(err, &e) || e.Code != -20 {
+		t.Fatalf("garbage bytes: %v", err)
+	}
+	missing := filepath.Join(t.TempDir(), "missing.jpg")
+	_, err = m.EmbedImageFiles([]string{gallery(t)[0], missing})
+	if !errors.Is(err, cbir.ErrNotFound) || !strings.Contains(err.Error(), "image 1") ||
+		!strings.Contains(err.Error(), "missing.jpg") {
+		t.Fatalf("missing file: %v", err)
+	}
+}
+
+func TestIngestThenSearchByTextAndImage(t *testing.T) {
+	m := openModel(t)
+	c := newCollection(t, m)
+	files := gallery(t)
+	var last cbir.Progress
+	calls := 0
+	r, err := c.IngestDir(m, galleryDir(t), &cbir.IngestOptions{Progress: func(p cbir.Progress) bool {
+		last, calls = p, calls+1
+		return true
+	}})
+	if err != nil || r.Added != uint64(len(files)) || r.Failed != 0 {
+		t.Fatalf("IngestDir: %+v %v", r, err)
+	}
+	if calls == 0 || last.Done != uint64(len(files)) || last.Total != last.Done {
+		t.Fatalf("progress: %d calls, last %+v", calls, last)
+	}
+	again, err := c.IngestDir(m, galleryDir(t), nil)
+	if err != nil || again.Added != 0 || again.Unchanged != uint64(len(files)) {
+		t.Fatalf("re-ingest: %+v %v", again, err)
+	}
+
+	query := files[len(files)/2]
+	q, err := m.EmbedImageFile(query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hits, err := c.Search(q, 5, nil)
+	if err != nil || len(hits) != 5 || hits[0].URI != query || hits[0].Score < 0.999 {
+		t.Fatalf("image search: %+v %v", hits, err)
+	}
+	similar, err := c.SearchSimilar(hits[0].ID, 3, nil)
+	if err != nil || len(similar) != 3 || similar[0].ID == hits[0].ID {
+		t.Fatalf("SearchSimilar: %+v %v", similar, err)
+	}
+	only, err := c.Search(q, 5, &cbir.SearchOptions{IDs: []int64{hits[2].ID}})
+	if err != nil || len(only) != 1 || only[0].ID != hits[2].ID {
+		t.Fatalf("ids filter: %+v %v", only, err)
+	}
+	prefix, err := c.Search(q, 5, &cbir.SearchOptions{URIPrefix: files[1]})
+	if err != nil || len(prefix) != 1 || prefix[0].URI != files[1] {
+		t.Fatalf("uri prefix filter: %+v %v", prefix, err)
+	}
+
+	if !shipped {
+		t.Skip("search quality is only checked on the shipped model")
+	}
+	if label(hits[1].URI) != label(query) {
+		t.Fatalf("image query %s: next hit %s", query, hits[1].URI)
+	}
+	for _, text := range []string{"a red circle", "红色的圆形"} {
+		v, err := m.EmbedText(text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hits, err := c.Search(v, 5, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range hits[:3] {
+			if label(h.URI) != "red_circle" {
+				t.Fatalf("%q: %+v", text, hits)
+			}
+		}
+	}
+}
+
+func TestBadFilesAreReportedAndGoodOnesIndexed(t *testing.T) {
+	m := openModel(t)
+	folder := t.TempDir()
+	for _, f := range gallery(t)[:3] {
+		data, _ := os.ReadFile(f)
+		os.WriteFile(filepath.Join(folder, filepath.Base(f)), data, 0o644)
+	}
+	os.WriteFile(filepath.Join(folder, "notes.jpg"), []byte("not an image"), 0o644)
+	data, _ := os.ReadFile(gallery(t)[0])
+	os.WriteFile(filepath.Join(folder, "truncated.jpg"), data[:300], 0o644)
+	c := newCollection(t, m)
+	r, err := c.IngestDir(m, folder, nil)
+	if err != nil || r.Added != 3 || r.Failed != 2 || len(r.Failures) != 2 {
+		t.Fatalf("IngestDir: %+v %v", r, err)
+	}
+	var bad []string
+	for _, f := range r.Failures {
+		if !errors.Is(f.Err, cbir.ErrImage) || f.Err.Message == "" {
+			t.Fatalf("failure %s: %v", f.Path, f.Err)
+		}
+		bad = append(bad, filepath.Base(f.Path))
+	}
+	sort.Strings(bad)
+	if strings.Join(bad, ",") != "notes.jpg,truncated.jpg" {
+		t.Fatalf("failures %v", bad)
+	}
+}
+
+func TestACollectionRefusesAnotherModel(t *testing.T) {
+	m := openModel(t)
+	dir := t.TempDir()
+	c, err := cbir.OpenCollection(filepath.Join(dir, "c"), cbir.OptionsFor(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	other := &cbir.CollectionOptions{Fingerprint: "sha256:" + strings.Repeat("0", 64)}
+	if _, err := cbir.OpenCollection(filepath.Join(dir, "c"), other); !errors.Is(err, cbir.ErrMismatch) {
+		t.Fatalf("other fingerprint: %v", err)
+	}
+	foreign, err := cbir.OpenCollection(filepath.Join(dir, "d"), &cbir.CollectionOptions{
+		Create: true, Dim: m.Dim(), Fingerprint: other.Fingerprint})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer foreign.Close()
+	if _, err := foreign.IngestDir(m, galleryDir(t), nil); !errors.Is(err, cbir.ErrMismatch) {
+		t.Fatalf("ingest with another model: %v", err)
+	}
+	if _, err := cbir.OpenCollection(filepath.Join(dir, "absent"), nil); !errors.Is(err, cbir.ErrNotFound) {
+		t.Fatalf("absent collection: %v", err)
+	}
+}
+
+func TestClosedHandlesReturnErrClosed(t *testing.T) {
+	m := openModel(t)
+	c := newCollection(t, m)
+	v, _ := m.EmbedText("a red circle")
+	if _, err := c.Add([]cbir.Item{{URI: "a"}}, [][]float32{v}); err != nil {
+		t.Fatal(err)
+	}
+	// Searches in flight finish before Close releases the handle.
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := 0; j < 8; j++ {
+				if _, err := c.Search(v, 1, nil); err != nil && !errors.Is(err, cbir.ErrClosed) {
+					errs <- err
+				}
+			}
+		}()
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if _, err := c.Count(); !errors.Is(err, cbir.ErrClosed) {
+		t.Fatalf("Count after Close: %v", err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	m.Close()
+	if _, err := m.EmbedText("x"); !errors.Is(err, cbir.ErrClosed) {
+		t.Fatalf("EmbedText after Close: %v", err)
+	}
+}
+
+func TestItemsRoundTrip(t *testing.T) {
+	m := openModel(t)
+	c := newCollection(t, m)
+	v, err := m.EmbedTexts([]string{"a red circle", "a blue square", "a green star"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := c.Add([]cbir.Item{{URI: "a"}, {URI: "b", Payload: `{"n": 2}`, Width: 5}, {URI: "c"}}, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := c.Get(ids[1])
+	if err != nil || b.URI != "b" || b.Payload != `{"n": 2}` || b.Width != 5 {
+		t.Fatalf("Get: %+v %v", b, err)
+	}
+	if id, err := c.Find("c"); err != nil || id != ids[2] {
+		t.Fatalf("Find: %d %v", id, err)
+	}
+	if _, err := c.Add([]cbir.Item{{URI: "a"}}, v[:1]); !errors.Is(err, cbir.ErrExists) {
+		t.Fatalf("duplicate uri: %v", err)
+	}
+	if up, err := c.Upsert([]cbir.Item{{URI: "a"}}, v[2:]); err != nil || up[0] != ids[0] {
+		t.Fatalf("Upsert: %v %v", up, err)
+	}
+	if _, err := c.Add([]cbir.Item{{URI: "d"}}, [][]float32{{1, 2, 3}}); !errors.Is(err, cbir.ErrMismatch) {
+		t.Fatalf("wrong dim: %v", err)
+	}
+	all, err := c.IDs()
+	if err != nil || len(all) != 3 {
+		t.Fatalf("IDs: %v %v", all, err)
+	}
+	if n, err := c.Remove([]int64{ids[1], 999}); err != nil || n != 1 {
+		t.Fatalf("Remove: %d %v", n, err)
+	}
+	if _, err := c.Get(ids[1]); !errors.Is(err, cbir.ErrNotFound) {
+		t.Fatalf("Get removed: %v", err)
+	}
+}
+
+func TestProgressCanCancelAndAPanicComesBack(t *testing.T) {
+	m := openModel(t)
+	c := newCollection(t, m)
+	n := uint64(len(gallery(t)))
+	r, err := c.IngestDir(m, galleryDir(t), &cbir.IngestOptions{Progress: func(cbir.Progress) bool { return false }})
+	if count, _ := c.Count(); err != nil || !r.Cancelled || r.Added >= n || count != r.Added {
+		t.Fatalf("cancelled ingest: %+v %v", r, err)
+	}
+	func() {
+		defer func() {
+			if p := recover(); p != "stop here" {
+				t.Fatalf("recovered %v", p)
+			}
+		}()
+		c.IngestDir(m, galleryDir(t), &cbir.IngestOptions{Progress: func(cbir.Progress) bool { panic("stop here") }})
+		t.Fatal("the panic did not come back")
+	}()
+	if r, err := c.IngestDir(m, galleryDir(t), nil); err != nil || r.Cancelled {
+		t.Fatalf("after the panic: %+v %v", r, err)
+	}
+	if count, _ := c.Count(); count != n {
+		t.Fatalf("count %d, want %d", count, n)
+	}
+}

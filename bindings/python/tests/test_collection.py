@@ -1,0 +1,136 @@
+"""cbir.Collection: searching the indexed gallery, items, persistence, refusals, closing."""
+import os
+import threading
+
+import numpy as np
+import pytest
+
+import cbir
+from conftest import label, needs_shipped_model
+
+
+@pytest.mark.parametrize("query", ["a red circle", "红色的圆形"])
+def test_text_search_brings_back_the_right_pictures(model, indexed, query):
+    needs_shipped_model()
+    hits = indexed.search_text(model, query, k=5)
+    assert [label(h.uri) for h in hits[:3]] == ["red_circle"] * 3, hits
+    assert sum(label(h.uri) == "red_circle" for h in hits) >= 4, hits
+
+
+def test_image_search_finds_the_image_itself_first(model, indexed, gallery):
+    query = gallery[len(gallery) // 2]
+    hits = indexed.search_image(model, query, k=5)
+    assert len(hits) == 5 and hits[0].uri == os.path.abspath(query) and hits[0].score > 0.999
+    assert all(a.score >= b.score for a, b in zip(hits, hits[1:]))
+    needs_shipped_model()
+    assert label(hits[1].uri) == label(query), hits
+
+
+def test_more_like_this_leaves_the_item_out(indexed, gallery):
+    me = indexed.find(os.path.abspath(gallery[3]))
+    hits = indexed.search_similar(me, k=4)
+    assert len(hits) == 4 and me not in [h.id for h in hits]
+    again = indexed.search(indexed.vector(me), k=5)
+    assert {h.id for h in hits} <= {h.id for h in again} - {me}
+
+
+def test_filters_and_batches(model, indexed, gallery):
+    q = model.embed_image(gallery[0])
+    only = os.path.abspath(gallery[5])
+    assert [h.uri for h in indexed.search(q, k=3, uri_prefix=only)] == [only]
+    some = [indexed.find(os.path.abspath(p)) for p in gallery[2:5]]
+    assert sorted(h.id for h in indexed.search(q, k=10, ids=some)) == sorted(some)
+    assert [h.uri for h in indexed.range_search(q, 0.999)] == [os.path.abspath(gallery[0])]
+    assert [h.uri for h in indexed.search(q, k=10, min_score=0.999)] == [os.path.abspath(gallery[0])]
+    both = indexed.search(np.stack([q, model.embed_image(gallery[1])]), k=2)
+    assert [row[0].uri for row in both] == [os.path.abspath(g) for g in gallery[:2]]
+
+
+def test_concurrent_searches_agree(model, indexed, gallery):
+    queries = model.embed_images(gallery[:8])
+    expected = [indexed.search(q, k=3) for q in queries]
+    results, errors = {}, []
+
+    def worker(i):
+        try:
+            for _ in range(5):
+                results[i] = indexed.search(queries[i], k=3)
+        except Exception as e:  # noqa: BLE001 -- reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and [results[i] for i in range(8)] == expected
+
+
+def test_items_round_trip(model, tmp_path):
+    rng = np.random.default_rng(7)
+    vectors = rng.normal(size=(3, model.dim)).astype(np.float32)
+    with cbir.Collection(tmp_path / "c", model=model, create=True, index_spec="flat") as coll:
+        ids = coll.add(["a", cbir.Item("b", payload='{"tag": 1}', width=4, height=3), "c"], vectors)
+        assert len(coll) == 3 and list(coll.ids()) == sorted(ids)
+        b = coll.get(ids[1])
+        assert (b.uri, b.payload, b.width, b.height, b.id) == ("b", '{"tag": 1}', 4, 3, ids[1])
+        np.testing.assert_allclose(coll.vector(ids[1]), vectors[1] / np.linalg.norm(vectors[1]), atol=1e-6)
+        assert coll.search(vectors[2], k=1)[0].id == ids[2]
+        with pytest.raises(cbir.ExistsError):
+            coll.add(["a"], vectors[:1])
+        assert coll.upsert(["a"], vectors[2:3]) == [ids[0]]
+        with pytest.raises(cbir.MismatchError):
+            coll.add(["d"], np.ones((1, model.dim + 1), np.float32))
+        with pytest.raises(cbir.InvalidArgumentError):
+            coll.add(["d"], np.zeros((1, model.dim), np.float32))
+        with pytest.raises(ValueError):
+            coll.add(["d", "e"], vectors[:1])
+        assert coll.remove([ids[2], 12345]) == 1 and len(coll) == 2
+        coll.remove_uri("a")
+        with pytest.raises(cbir.NotFoundError):
+            coll.find("a")
+        with pytest.raises(cbir.NotFoundError):
+            coll.get(ids[2])
+        coll.verify()
+
+
+def test_reopened_read_only_it_serves_but_refuses_writes(model, tmp_path):
+    path = tmp_path / "c"
+    v = np.eye(model.dim, dtype=np.float32)[:2]
+    with cbir.Collection(path, model=model, create=True) as coll:
+        coll.add(["x", "y"], v)
+    with cbir.Collection(path, model=model, read_only=True) as ro:
+        assert len(ro) == 2 and ro.info.read_only
+        assert ro.search(v[1], k=1)[0].uri == "y"
+        with pytest.raises(cbir.Error):
+            ro.add(["z"], v[:1])
+
+
+def test_a_collection_refuses_another_model(model, tmp_path):
+    path = tmp_path / "c"
+    cbir.Collection(path, model=model, create=True).close()
+    with pytest.raises(cbir.MismatchError) as e:
+        cbir.Collection(path, fingerprint="sha256:" + "0" * 64)
+    assert e.value.code == cbir.Status.EMISMATCH and e.value.message
+    with pytest.raises(cbir.MismatchError):
+        cbir.Collection(path, dim=model.dim + 1)
+    with pytest.raises(cbir.NotFoundError):
+        cbir.Collection(tmp_path / "absent", model=model)
+
+
+def test_one_writer_at_a_time(model, tmp_path):
+    with cbir.Collection(tmp_path / "c", model=model, create=True):
+        with pytest.raises(cbir.LockedError):
+            cbir.Collection(tmp_path / "c", model=model)
+
+
+def test_a_closed_collection_raises_closed_error(model, tmp_path):
+    coll = cbir.Collection(tmp_path / "c", model=model, create=True)
+    coll.close()
+    coll.close()
+    assert coll.closed
+    for call in (lambda: len(coll), lambda: coll.search(np.ones(model.dim), k=1),
+                 lambda: coll.ingest(model, str(tmp_path)), lambda: coll.info):
+        with pytest.raises(cbir.ClosedError) as e:
+            call()
+        assert e.value.code == cbir.Status.ECLOSED

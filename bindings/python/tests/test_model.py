@@ -1,0 +1,112 @@
+"""cbir.Model: opening, embedding texts and images, classifying, errors, closing."""
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import cbir
+from conftest import MODEL, label, needs_shipped_model
+
+
+def test_info_describes_the_bundle(model):
+    info = model.info
+    bundle = json.loads((MODEL / "bundle.json").read_text())
+    assert model.dim == info.dim == bundle["embed_dim"] > 0
+    assert info.fingerprint.startswith("sha256:") and info.fingerprint == bundle["fingerprint"]
+    assert info.has_image and info.has_text and info.context_length > 2
+    assert Path(info.path).resolve() == MODEL.resolve()
+
+
+def test_text_embeddings_are_unit_rows_and_deterministic(model):
+    v = model.embed_texts(["a red circle", "红色的圆形", "a red circle", ""])
+    assert isinstance(v, np.ndarray) and v.dtype == np.float32 and v.shape == (4, model.dim)
+    np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(v[0], v[2], atol=1e-6)
+    assert not np.allclose(v[0], v[1])
+    np.testing.assert_allclose(model.embed_text("a red circle"), v[0], atol=1e-6)
+    assert model.embed_texts([]).shape == (0, model.dim)
+
+
+def test_english_and_chinese_queries_agree(model):
+    needs_shipped_model()
+    en = model.embed_texts(["a red circle", "a blue square"])
+    zh = model.embed_texts(["红色的圆形", "蓝色的正方形"])
+    sim = en @ zh.T
+    # Each English query is closer to its own translation than to the other one.
+    assert sim[0, 0] > sim[0, 1] and sim[1, 1] > sim[1, 0]
+
+
+def test_file_bytes_and_pixels_give_the_same_embedding(model, gallery):
+    from PIL import Image
+    path = gallery[0]
+    from_file = model.embed_image(path)
+    from_bytes = model.embed_image(Path(path).read_bytes())
+    pixels = np.asarray(Image.open(path).convert("RGB"))
+    from_array = model.embed_image(pixels)
+    from_pil = model.embed_image(Image.open(path))
+    assert from_file.shape == (model.dim,)
+    np.testing.assert_allclose(np.linalg.norm(from_file), 1.0, atol=1e-5)
+    np.testing.assert_allclose(from_bytes, from_file, atol=1e-6)
+    # Pillow decodes JPEG with libjpeg(-turbo) as cbir does: the same pixels.
+    np.testing.assert_allclose(from_array, from_file, atol=1e-4)
+    np.testing.assert_allclose(from_pil, from_file, atol=1e-4)
+    rgba = np.concatenate([pixels, np.full(pixels.shape[:2] + (1,), 255, np.uint8)], axis=2)
+    np.testing.assert_allclose(model.embed_image(rgba), from_file, atol=1e-4)
+
+
+def test_batch_matches_single_images(model, gallery):
+    batch = model.embed_images(gallery[:5])
+    for i, path in enumerate(gallery[:5]):
+        np.testing.assert_allclose(batch[i], model.embed_image(path), atol=1e-5)
+
+
+def test_bad_images_raise_with_code_and_message(model, gallery, tmp_path):
+    with pytest.raises(cbir.ImageError) as e:
+        model.embed_image(b"this is not an image")
+    assert e.value.code == cbir.Status.EIMAGE_FORMAT and "buffer" in e.value.message
+    truncated = Path(gallery[0]).read_bytes()[:300]
+    with pytest.raises(cbir.ImageError):
+        model.embed_image(truncated)
+    missing = tmp_path / "missing.jpg"
+    with pytest.raises(cbir.NotFoundError) as e:
+        model.embed_images([gallery[0], str(missing)])
+    assert e.value.code == cbir.Status.ENOTFOUND
+    assert "image 1" in str(e.value) and "missing.jpg" in str(e.value)
+    with pytest.raises(TypeError):
+        model.embed_images([gallery[0], b"bytes"])
+    with pytest.raises(ValueError):
+        model.embed_image(np.zeros((4, 4, 2), np.uint8))
+
+
+def test_classify_gives_a_distribution_that_picks_the_right_label(model, gallery):
+    labels = ["a red circle", "a blue square", "a green triangle"]
+    probs = model.classify(gallery[0], labels)
+    assert probs.shape == (3,) and abs(float(probs.sum()) - 1.0) < 1e-4
+    np.testing.assert_allclose(model.classify(model.embed_image(gallery[0]), labels), probs, atol=1e-6)
+    needs_shipped_model()
+    red = next(p for p in gallery if label(p) == "red_circle")
+    assert np.argmax(model.classify(red, labels)) == 0
+
+
+def test_opening_what_is_not_a_model_fails_clearly(tmp_path):
+    with pytest.raises(cbir.NotFoundError) as e:
+        cbir.Model(tmp_path / "nowhere")
+    assert "nowhere" in e.value.message
+    (tmp_path / "bundle.json").write_text("{ not json")
+    with pytest.raises(cbir.CorruptError) as e:
+        cbir.Model(tmp_path)
+    assert "bundle.json" in e.value.message
+    with pytest.raises(ValueError):
+        cbir.Model(MODEL, precision="fp64")
+
+
+def test_a_closed_model_raises_closed_error(model):
+    m = cbir.Model(MODEL)
+    with m:
+        assert not m.closed
+    assert m.closed and "closed" in repr(m)
+    with pytest.raises(cbir.ClosedError) as e:
+        m.embed_text("x")
+    assert e.value.code == cbir.Status.ECLOSED
+    m.close()  # idempotent

@@ -1,0 +1,327 @@
+//! The Rust binding against the real libcbir, on the shipped default model and gallery
+//! (models/tiny-bilingual, examples/data/gallery), where searches must bring back the right
+//! pictures. CBIR_MODEL / CBIR_GALLERY point it elsewhere (e.g. a random-weight test bundle);
+//! the checks of search quality are then skipped, saying so.
+use std::fs;
+use std::panic;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use cbir::{
+    Collection, CollectionOptions, ErrorKind, IngestOptions, Item, Model, PixelFormat, Pixels,
+    Progress, SearchOptions,
+};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn shipped() -> bool {
+    std::env::var_os("CBIR_MODEL").is_none()
+}
+
+/// The model, or None (saying why) when there is none to test with.
+fn model() -> Option<Model> {
+    let path = std::env::var_os("CBIR_MODEL")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("models/tiny-bilingual"));
+    if !path.join("bundle.json").is_file() {
+        eprintln!("SKIPPED: no model bundle at {} (set CBIR_MODEL)", path.display());
+        return None;
+    }
+    Some(Model::open(&path).expect("opening the model"))
+}
+
+fn gallery_dir() -> PathBuf {
+    std::env::var_os("CBIR_GALLERY")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("examples/data/gallery"))
+        .canonicalize()
+        .expect("the gallery folder exists")
+}
+
+fn gallery() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = fs::read_dir(gallery_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("jpg" | "png" | "bmp" | "gif")))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 8, "the gallery needs at least 8 images");
+    files
+}
+
+/// "red_circle" for .../red_circle_07.jpg.
+fn label(uri: &str) -> String {
+    let name = Path::new(uri).file_stem().unwrap().to_string_lossy().into_owned();
+    name.rsplitn(2, '_').nth(1).unwrap_or("").to_string()
+}
+
+/// A fresh scratch folder for one test, removed when it goes out of scope.
+struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+fn scratch(name: &str) -> Scratch {
+    let dir = std::env::temp_dir().join(format!("cbir-rust-{}-{}", std::process::id(), name));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    Scratch(dir)
+}
+
+#[test]
+fn errors_carry_code_kind_and_message() {
+    let err = cbir::set_threads(-1).unwrap_err();
+    assert_eq!((err.code(), err.kind()), (-1, ErrorKind::InvalidArgument));
+    assert!(err.message().contains("threads"), "{}", err);
+    assert!(err.to_string().contains("invalid argument"), "{}", err);
+    cbir::set_threads(0).unwrap();
+    let parts: Vec<String> = ["MAJOR", "MINOR", "PATCH"]
+        .iter()
+        .map(|p| {
+            let header = fs::read_to_string(repo().join("include/cbir.h")).unwrap();
+            let key = format!("#define CBIR_VERSION_{} ", p);
+            let line = header.lines().find(|l| l.starts_with(&key)).unwrap();
+            line[key.len()..].trim().to_string()
+        })
+        .collect();
+    assert_eq!(cbir::library_version(), parts.join("."));
+    assert_eq!(env!("CARGO_PKG_VERSION"), parts.join("."));
+}
+
+#[test]
+fn struct_sizes_match_the_c_compiler() {
+    let exe = match std::env::var("CBIR_STRUCT_LAYOUT") {
+        Ok(exe) => PathBuf::from(exe),
+        Err(_) => {
+            let dir = scratch("layout");
+            let exe = dir.join("layout");
+            let src = repo().join("bindings/python/tests/struct_layout.c");
+            let ok = Command::new("cc")
+                .args(["-std=c99", "-I"])
+                .arg(repo().join("include"))
+                .arg(&src)
+                .arg("-o")
+                .arg(&exe)
+                .status()
+                .map(|s| s.success())
+                .unwrap_or(false);
+            if !ok {
+                eprintln!("SKIPPED: no C compiler to compare struct sizes with (set CBIR_STRUCT_LAYOUT)");
+                return;
+            }
+            let out = Command::new(&exe).output().unwrap().stdout;
+            return compare_sizes(&String::from_utf8(out).unwrap());
+        }
+    };
+    compare_sizes(&String::from_utf8(Command::new(exe).output().unwrap().stdout).unwrap());
+}
+
+fn compare_sizes(out: &str) {
+    for (name, size) in cbir::__struct_sizes() {
+        let line = out.lines().find(|l| l.split(' ').next() == Some(name)).unwrap();
+        assert_eq!(line, format!("{} {}", name, size), "the Rust declaration of {} drifted", name);
+    }
+}
+
+#[test]
+fn embeddings_are_unit_vectors_of_the_model_dim() {
+    let model = match model() {
+        Some(m) => m,
+        None => return,
+    };
+    let info = model.info();
+    assert!(info.fingerprint.starts_with("sha256:") && info.has_text && info.has_image);
+    let v = model.embed_texts(&["a red circle", "红色的圆形"]).unwrap();
+    assert_eq!((v.len(), v[0].len()), (2, model.dim()));
+    for row in &v {
+        let norm: f32 = row.iter().map(|x| x * x).sum::<f32>().sqrt();
+        assert!((norm - 1.0).abs() < 1e-4, "norm {}", norm);
+    }
+    let path = &gallery()[0];
+    let from_file = model.embed_image_file(path).unwrap();
+    let from_bytes = model.embed_image_buffers(&[fs::read(path).unwrap()]).unwrap().remove(0);
+    for (a, b) in from_file.iter().zip(&from_bytes) {
+        assert!((a - b).abs() < 1e-6);
+    }
+    let probs = model.classify(&from_file, &["a red circle", "a blue square"]).unwrap();
+    assert!((probs.iter().sum::<f32>() - 1.0).abs() < 1e-4);
+}
+
+#[test]
+fn bad_images_fail_with_their_own_codes() {
+    let model = match model() {
+        Some(m) => m,
+        None => return,
+    };
+    let err = model.embed_image_buffers(&[b"not an image".to_vec()]).unwrap_err();
+    assert_eq!((err.kind(), err.code()), (ErrorKind::Image, -20));
+    let dir = scratch("missing");
+    let missing = dir.join("missing.jpg");
+    let err = model.embed_image_files(&[gallery()[0].clone(), missing]).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    assert!(err.message().contains("image 1") && err.message().contains("missing.jpg"), "{}", err);
+    let short = Pixels { data: &[0u8; 10], width: 4, height: 4, stride: 0, format: PixelFormat::Rgb8 };
+    assert_eq!(model.embed_image_pixels(&[short]).unwrap_err().kind(), ErrorKind::InvalidArgument);
+    let gray = Pixels { data: &[128u8; 64], width: 8, height: 8, stride: 0, format: PixelFormat::Gray8 };
+    assert_eq!(model.embed_image_pixels(&[gray]).unwrap()[0].len(), model.dim());
+}
+
+#[test]
+fn ingest_then_search_by_text_and_by_image() {
+    let model = match model() {
+        Some(m) => m,
+        None => return,
+    };
+    let dir = scratch("search");
+    let coll = Collection::open(dir.join("c"), &CollectionOptions::for_model(&model)).unwrap();
+    let files = gallery();
+    let mut calls = Vec::new();
+    let mut record = |p: &Progress| {
+        calls.push(p.clone());
+        true
+    };
+    let report = coll
+        .ingest_dir(&model, gallery_dir(), IngestOptions { progress: Some(&mut record), ..Default::default() })
+        .unwrap();
+    assert_eq!((report.added, report.failed), (files.len() as u64, 0), "{:?}", report);
+    let last = calls.last().expect("progress was reported");
+    assert_eq!((last.done, last.total), (files.len() as u64, files.len() as u64));
+    let again = coll.ingest_dir(&model, gallery_dir(), IngestOptions::default()).unwrap();
+    assert_eq!((again.added, again.unchanged), (0, files.len() as u64));
+
+    let query = &files[files.len() / 2];
+    let hits = coll.search(&model.embed_image_file(query).unwrap(), 5, &SearchOptions::default()).unwrap();
+    assert_eq!(hits[0].uri, query.to_str().unwrap());
+    assert!(hits[0].score > 0.999 && hits.windows(2).all(|w| w[0].score >= w[1].score));
+    let similar = coll.search_similar(hits[0].id, 3, &SearchOptions::default()).unwrap();
+    assert!(similar.iter().all(|h| h.id != hits[0].id) && similar.len() == 3);
+    let only = coll.search(&model.embed_image_file(query).unwrap(), 5,
+                           &SearchOptions { ids: Some(&[hits[2].id]), ..Default::default() }).unwrap();
+    assert_eq!(only.iter().map(|h| h.id).collect::<Vec<_>>(), vec![hits[2].id]);
+
+    if !shipped() {
+        eprintln!("SKIPPED: search quality is only checked on the shipped model");
+        return;
+    }
+    assert_eq!(label(&hits[1].uri), label(&hits[0].uri), "{:?}", hits);
+    for text in ["a red circle", "红色的圆形"] {
+        let hits = coll.search(&model.embed_text(text).unwrap(), 5, &SearchOptions::default()).unwrap();
+        let labels: Vec<String> = hits.iter().map(|h| label(&h.uri)).collect();
+        assert_eq!(&labels[..3], ["red_circle"; 3], "{}: {:?}", text, hits);
+    }
+}
+
+#[test]
+fn bad_files_are_reported_and_good_ones_indexed() {
+    let model = match model() {
+        Some(m) => m,
+        None => return,
+    };
+    let dir = scratch("mixed");
+    let folder = dir.join("images");
+    fs::create_dir(&folder).unwrap();
+    for f in &gallery()[..3] {
+        fs::copy(f, folder.join(f.file_name().unwrap())).unwrap();
+    }
+    fs::write(folder.join("notes.jpg"), "not an image").unwrap();
+    fs::write(folder.join("truncated.jpg"), &fs::read(&gallery()[0]).unwrap()[..300]).unwrap();
+    let coll = Collection::open(dir.join("c"), &CollectionOptions::for_model(&model)).unwrap();
+    let report = coll.ingest_dir(&model, &folder, IngestOptions::default()).unwrap();
+    assert_eq!((report.added, report.failed), (3, 2), "{:?}", report);
+    let mut bad: Vec<&str> = report.failures.iter().map(|f| f.path.rsplit('/').next().unwrap()).collect();
+    bad.sort();
+    assert_eq!(bad, ["notes.jpg", "truncated.jpg"]);
+    assert!(report.failures.iter().all(|f| f.error.kind() == ErrorKind::Image && !f.error.message().is_empty()));
+    assert_eq!(coll.count().unwrap(), 3);
+    coll.close().unwrap();
+}
+
+#[test]
+fn a_collection_refuses_another_model() {
+    let model = match model() {
+        Some(m) => m,
+        None => return,
+    };
+    let dir = scratch("mismatch");
+    Collection::open(dir.join("c"), &CollectionOptions::for_model(&model)).unwrap().close().unwrap();
+    let other = CollectionOptions { fingerprint: Some(format!("sha256:{}", "0".repeat(64))), ..Default::default() };
+    assert_eq!(Collection::open(dir.join("c"), &other).unwrap_err().kind(), ErrorKind::Mismatch);
+    let foreign = CollectionOptions { create: true, dim: model.dim(), ..other };
+    let coll = Collection::open(dir.join("d"), &foreign).unwrap();
+    let err = coll.ingest_dir(&model, gallery_dir(), IngestOptions::default()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Mismatch, "{}", err);
+    let err = Collection::open(dir.join("absent"), &CollectionOptions::default()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+}
+
+#[test]
+fn items_round_trip_and_searches_run_on_many_threads() {
+    let model = match model() {
+        Some(m) => m,
+        None => return,
+    };
+    let dir = scratch("items");
+    let coll = Collection::open(dir.join("c"), &CollectionOptions::for_model(&model)).unwrap();
+    let vectors = model.embed_texts(&["a red circle", "a blue square", "a green star"]).unwrap();
+    let items = vec![Item::new("a"), Item { payload: "{\"n\": 2}".into(), width: 5, ..Item::new("b") }, Item::new("c")];
+    let ids = coll.add(&items, &vectors).unwrap();
+    assert_eq!(coll.ids().unwrap(), ids);
+    let b = coll.get(ids[1]).unwrap();
+    assert_eq!((b.uri.as_str(), b.payload.as_str(), b.width), ("b", "{\"n\": 2}", 5));
+    assert_eq!(coll.find("c").unwrap(), ids[2]);
+    assert_eq!(coll.add(&[Item::new("a")], &vectors[..1]).unwrap_err().kind(), ErrorKind::Exists);
+    assert_eq!(coll.upsert(&[Item::new("a")], &vectors[2..]).unwrap(), vec![ids[0]]);
+    assert_eq!(coll.add(&[Item::new("d")], &[vec![1.0f32; 3]]).unwrap_err().kind(), ErrorKind::Mismatch);
+
+    // Model and Collection are Sync: searches from several threads at once agree.
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|i| s.spawn({
+                let (coll, model, vectors) = (&coll, &model, &vectors);
+                move || {
+                    let q = model.embed_text(["a blue square", "a green star"][i % 2]).unwrap();
+                    (coll.search(&q, 1, &SearchOptions::default()).unwrap()[0].id,
+                     coll.search(&vectors[1], 1, &SearchOptions::default()).unwrap()[0].id)
+                }
+            }))
+            .collect();
+        for h in handles {
+            assert_eq!(h.join().unwrap().1, ids[1]);
+        }
+    });
+    assert_eq!(coll.remove(&[ids[1], 999]).unwrap(), 1);
+    assert_eq!(coll.get(ids[1]).unwrap_err().kind(), ErrorKind::NotFound);
+    coll.close().unwrap();
+}
+
+#[test]
+fn progress_can_cancel_and_a_panic_comes_back() {
+    let model = match model() {
+        Some(m) => m,
+        None => return,
+    };
+    let dir = scratch("cancel");
+    let coll = Collection::open(dir.join("c"), &CollectionOptions::for_model(&model)).unwrap();
+    let mut stop = |_: &Progress| false;
+    let r = coll.ingest_dir(&model, gallery_dir(), IngestOptions { progress: Some(&mut stop), ..Default::default() }).unwrap();
+    assert!(r.cancelled && r.added < gallery().len() as u64 && coll.count().unwrap() == r.added);
+    let caught = panic::catch_unwind(panic::AssertUnwindSafe(|| {
+        let mut boom = |_: &Progress| -> bool { panic!("stop here") };
+        let _ = coll.ingest_dir(&model, gallery_dir(), IngestOptions { progress: Some(&mut boom), ..Default::default() });
+    }));
+    assert_eq!(*caught.unwrap_err().downcast::<&str>().unwrap(), "stop here");
+    let done = coll.ingest_dir(&model, gallery_dir(), IngestOptions::default()).unwrap();
+    assert!(!done.cancelled && coll.count().unwrap() == gallery().len() as u64);
+}
