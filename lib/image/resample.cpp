@@ -1,12 +1,20 @@
-// See resample.hpp. Integer sums are exact, so the loops may run in any order or width
-// (vectorised) and still give Pillow's bytes; only the coefficient arithmetic, done in double
-// as Pillow does it, must follow its expressions step by step.
+// See resample.hpp. Pillow sums pixel * coefficient in int32; integer sums are exact in any
+// order, so these loops may run vectorised and still give Pillow's bytes. Only the coefficient
+// arithmetic, done in double as Pillow does it, follows its expressions step by step.
+//
+// The SSE2 kernels multiply 16-bit values (pmaddwd), so each 22-bit fixed-point coefficient k is
+// split as k = hi * 2048 + lo (0 <= lo < 2048): the two partial sums fit int32 and give Pillow's
+// exact int32 sum. The portable kernels compute the same sums one product at a time.
 #include "image/resample.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "common/error.hpp"
 
@@ -15,6 +23,8 @@ namespace {
 
 constexpr int kPrecisionBits = 32 - 8 - 2;  // 8 bits of result, 2 of headroom for overshoot
 constexpr int32_t kHalf = 1 << (kPrecisionBits - 1);
+constexpr int kLoBits = 11;                 // the split of coefficients for 16-bit products
+constexpr int32_t kLoMask = (1 << kLoBits) - 1;
 
 double bicubic(double x) {  // Keys' cubic convolution with a = -0.5
   constexpr double a = -0.5;
@@ -35,42 +45,45 @@ uint8_t clip8(int32_t v) {
 }
 
 // For each output index in [first, first + count): the first input index, how many inputs
-// contribute, and their fixed-point weights (ksize slots per output).
+// contribute, and their fixed-point weights, `stride` slots per output (ksize rounded up to a
+// multiple of 8, the rest zero), also split into 16-bit halves for the SIMD kernels.
 struct Taps {
-  int ksize = 0;
+  int stride = 0;
   std::vector<int> start, count;
   std::vector<int32_t> weights;
+  std::vector<int16_t> lo, hi;  // weights[i] == hi[i] * 2048 + lo[i]
 };
 
 Taps compute_taps(int in_size, int out_size, int first, int count, Interpolation filter) {
   double (*kernel)(double) = filter == Interpolation::bicubic ? bicubic : bilinear;
   const double kernel_support = filter == Interpolation::bicubic ? 2.0 : 1.0;
 
+  // Pillow: scale = (double)(in1 - in0) / outSize with a float box; in0 = 0, in1 = in_size.
   const double scale = static_cast<double>(static_cast<float>(in_size)) / out_size;
   const double filterscale = scale < 1.0 ? 1.0 : scale;
   const double support = kernel_support * filterscale;
+  const int ksize = static_cast<int>(std::ceil(support)) * 2 + 1;
   Taps t;
-  t.ksize = static_cast<int>(std::ceil(support)) * 2 + 1;
+  t.stride = (ksize + 7) / 8 * 8;
   t.start.resize(count);
   t.count.resize(count);
-  t.weights.assign(static_cast<size_t>(count) * t.ksize, 0);
-  std::vector<double> k(t.ksize);
+  t.weights.assign(static_cast<size_t>(count) * t.stride, 0);
+  std::vector<double> k(ksize);
   for (int i = 0; i < count; ++i) {
-    const int xx = first + i;
-    const double center = (xx + 0.5) * scale;
+    const double center = (first + i + 0.5) * scale;
     const double ss = 1.0 / filterscale;
     int xmin = static_cast<int>(center - support + 0.5);
     if (xmin < 0) xmin = 0;
     int xmax = static_cast<int>(center + support + 0.5);
     if (xmax > in_size) xmax = in_size;
-    xmax = std::min(xmax - xmin, t.ksize);
+    xmax = std::min(xmax - xmin, ksize);
     double ww = 0.0;
     for (int x = 0; x < xmax; ++x) {
       const double w = kernel((x + xmin - center + 0.5) * ss);
       k[x] = w;
       ww += w;
     }
-    int32_t* out = &t.weights[static_cast<size_t>(i) * t.ksize];
+    int32_t* out = &t.weights[static_cast<size_t>(i) * t.stride];
     for (int x = 0; x < xmax; ++x) {
       const double w = ww != 0.0 ? k[x] / ww : k[x];
       out[x] = static_cast<int32_t>(w < 0 ? -0.5 + w * (1 << kPrecisionBits)
@@ -79,39 +92,97 @@ Taps compute_taps(int in_size, int out_size, int first, int count, Interpolation
     t.start[i] = xmin;
     t.count[i] = xmax;
   }
+  t.lo.resize(t.weights.size());
+  t.hi.resize(t.weights.size());
+  for (size_t i = 0; i < t.weights.size(); ++i) {
+    t.lo[i] = static_cast<int16_t>(t.weights[i] & kLoMask);
+    t.hi[i] = static_cast<int16_t>((t.weights[i] - t.lo[i]) / (1 << kLoBits));
+  }
   return t;
 }
 
-// Rows [row0, row0 + rows) of src, each resampled horizontally to the taps' outputs.
-Image horizontal(const Image& src, int row0, int rows, const Taps& t) {
+#if defined(__SSE2__)
+// Two 16-bit coefficients side by side in 32 bits: the pair one pmaddwd lane multiplies by.
+int32_t pair16(int16_t first, int16_t second) {
+  const uint32_t bits = static_cast<uint16_t>(first) | (uint32_t{static_cast<uint16_t>(second)} << 16);
+  return static_cast<int32_t>(bits);
+}
+
+// Sum of the four int32 lanes of hi * 2048 + lo (wrapping lane arithmetic; the true total fits).
+int32_t combine(__m128i lo, __m128i hi) {
+  __m128i v = _mm_add_epi32(_mm_slli_epi32(hi, kLoBits), lo);
+  v = _mm_add_epi32(v, _mm_shuffle_epi32(v, _MM_SHUFFLE(1, 0, 3, 2)));
+  v = _mm_add_epi32(v, _mm_shuffle_epi32(v, _MM_SHUFFLE(2, 3, 0, 1)));
+  return _mm_cvtsi128_si32(v);
+}
+#endif
+
+// One output row of the horizontal pass from one source row, split into channel planes
+// (planes[c] holds the row's channel c from column `offset` on, zero-padded by `stride`).
+void horizontal_row(const uint8_t* const planes[3], int offset, const Taps& t, uint8_t* dst,
+                    Kernels kernels) {
   const int w = static_cast<int>(t.start.size());
+  for (int xx = 0; xx < w; ++xx, dst += 3) {
+    const int s = t.start[xx] - offset, n = t.count[xx];
+    const size_t at = static_cast<size_t>(xx) * t.stride;
+#if defined(__SSE2__)
+    if (kernels == Kernels::best) {
+      const __m128i zero = _mm_setzero_si128();
+      __m128i lo[3] = {zero, zero, zero}, hi[3] = {zero, zero, zero};
+      for (int i = 0; i < n; i += 8) {
+        const __m128i klo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(&t.lo[at + i]));
+        const __m128i khi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(&t.hi[at + i]));
+        for (int c = 0; c < 3; ++c) {
+          const __m128i px = _mm_unpacklo_epi8(
+              _mm_loadl_epi64(reinterpret_cast<const __m128i*>(planes[c] + s + i)), zero);
+          lo[c] = _mm_add_epi32(lo[c], _mm_madd_epi16(px, klo));
+          hi[c] = _mm_add_epi32(hi[c], _mm_madd_epi16(px, khi));
+        }
+      }
+      for (int c = 0; c < 3; ++c) dst[c] = clip8(kHalf + combine(lo[c], hi[c]));
+      continue;
+    }
+#endif
+    (void)kernels;
+    const int32_t* k = &t.weights[at];
+    for (int c = 0; c < 3; ++c) {
+      const uint8_t* p = planes[c] + s;
+      int32_t sum = kHalf;
+      for (int i = 0; i < n; ++i) sum += p[i] * k[i];
+      dst[c] = clip8(sum);
+    }
+  }
+}
+
+// Rows [row0, row0 + rows) of src, each resampled horizontally to the taps' outputs.
+Image horizontal(const Image& src, int row0, int rows, const Taps& t, Kernels kernels) {
+  const int w = static_cast<int>(t.start.size());
+  const int first = t.start.front(), last = t.start.back() + t.count.back();
+  const size_t span = static_cast<size_t>(last - first);
   Image out;
   out.width = w;
   out.height = rows;
   out.rgb.resize(static_cast<size_t>(w) * rows * 3);
-  const size_t in_stride = static_cast<size_t>(src.width) * 3;
+  // Channel planes of the current source row, padded so that 8-tap loads stay inside.
+  std::vector<uint8_t> buffer(3 * (span + t.stride), 0);
+  uint8_t* const r = buffer.data();
+  uint8_t* const g = r + span + t.stride;
+  uint8_t* const b = g + span + t.stride;
+  const uint8_t* const planes[3] = {r, g, b};
   for (int y = 0; y < rows; ++y) {
-    const uint8_t* in = src.rgb.data() + (row0 + y) * in_stride;
-    uint8_t* dst = out.rgb.data() + static_cast<size_t>(y) * w * 3;
-    for (int xx = 0; xx < w; ++xx, dst += 3) {
-      const int32_t* k = &t.weights[static_cast<size_t>(xx) * t.ksize];
-      const uint8_t* p = in + static_cast<size_t>(t.start[xx]) * 3;
-      int32_t s0 = kHalf, s1 = kHalf, s2 = kHalf;
-      for (int i = 0, n = t.count[xx]; i < n; ++i, p += 3) {
-        s0 += p[0] * k[i];
-        s1 += p[1] * k[i];
-        s2 += p[2] * k[i];
-      }
-      dst[0] = clip8(s0);
-      dst[1] = clip8(s1);
-      dst[2] = clip8(s2);
+    const uint8_t* in = src.rgb.data() + ((static_cast<size_t>(row0) + y) * src.width + first) * 3;
+    for (size_t x = 0; x < span; ++x, in += 3) {
+      r[x] = in[0];
+      g[x] = in[1];
+      b[x] = in[2];
     }
+    horizontal_row(planes, first, t, out.rgb.data() + static_cast<size_t>(y) * w * 3, kernels);
   }
   return out;
 }
 
 // Every column of src resampled vertically; the taps' starts are rows of src.
-Image vertical(const Image& src, const Taps& t) {
+Image vertical(const Image& src, const Taps& t, Kernels kernels) {
   const int h = static_cast<int>(t.start.size());
   const size_t row = static_cast<size_t>(src.width) * 3;
   Image out;
@@ -120,15 +191,54 @@ Image vertical(const Image& src, const Taps& t) {
   out.rgb.resize(row * h);
   std::vector<int32_t> acc(row);
   for (int yy = 0; yy < h; ++yy) {
-    std::fill(acc.begin(), acc.end(), kHalf);
-    const int32_t* k = &t.weights[static_cast<size_t>(yy) * t.ksize];
-    for (int i = 0; i < t.count[yy]; ++i) {
-      const uint8_t* in = src.rgb.data() + (t.start[yy] + i) * row;
-      const int32_t ki = k[i];
-      for (size_t c = 0; c < row; ++c) acc[c] += in[c] * ki;
-    }
+    const size_t at = static_cast<size_t>(yy) * t.stride;
+    const uint8_t* in = src.rgb.data() + t.start[yy] * row;
+    const int n = t.count[yy];
     uint8_t* dst = out.rgb.data() + yy * row;
-    for (size_t c = 0; c < row; ++c) dst[c] = clip8(acc[c]);
+    size_t x = 0;
+#if defined(__SSE2__)
+    if (kernels == Kernels::best) {
+      // 8 values at a time; two source rows per step, interleaved so that one pmaddwd adds
+      // both rows' products with their two coefficients.
+      const __m128i zero = _mm_setzero_si128();
+      for (; x + 8 <= row; x += 8) {
+        __m128i lo0 = zero, lo1 = zero, hi0 = zero, hi1 = zero;
+        for (int i = 0; i < n; i += 2) {
+          const __m128i a = _mm_unpacklo_epi8(
+              _mm_loadl_epi64(reinterpret_cast<const __m128i*>(in + i * row + x)), zero);
+          const __m128i b =
+              i + 1 < n ? _mm_unpacklo_epi8(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(
+                                                in + (i + 1) * row + x)),
+                                            zero)
+                        : zero;  // an odd count: the last row pairs with nothing
+          const __m128i ab0 = _mm_unpacklo_epi16(a, b), ab1 = _mm_unpackhi_epi16(a, b);
+          const __m128i klo = _mm_set1_epi32(pair16(t.lo[at + i], t.lo[at + i + 1]));
+          const __m128i khi = _mm_set1_epi32(pair16(t.hi[at + i], t.hi[at + i + 1]));
+          lo0 = _mm_add_epi32(lo0, _mm_madd_epi16(ab0, klo));
+          lo1 = _mm_add_epi32(lo1, _mm_madd_epi16(ab1, klo));
+          hi0 = _mm_add_epi32(hi0, _mm_madd_epi16(ab0, khi));
+          hi1 = _mm_add_epi32(hi1, _mm_madd_epi16(ab1, khi));
+        }
+        const __m128i half = _mm_set1_epi32(kHalf);
+        const __m128i v0 = _mm_srai_epi32(
+            _mm_add_epi32(_mm_add_epi32(_mm_slli_epi32(hi0, kLoBits), lo0), half), kPrecisionBits);
+        const __m128i v1 = _mm_srai_epi32(
+            _mm_add_epi32(_mm_add_epi32(_mm_slli_epi32(hi1, kLoBits), lo1), half), kPrecisionBits);
+        // Saturating packs clamp to 0..255, as clip8 does.
+        const __m128i bytes = _mm_packus_epi16(_mm_packs_epi32(v0, v1), zero);
+        _mm_storel_epi64(reinterpret_cast<__m128i*>(dst + x), bytes);
+      }
+    }
+#endif
+    (void)kernels;
+    if (x == row) continue;
+    std::fill(acc.begin() + x, acc.end(), kHalf);
+    for (int i = 0; i < n; ++i) {
+      const uint8_t* p = in + i * row;
+      const int32_t k = t.weights[at + i];
+      for (size_t c = x; c < row; ++c) acc[c] += p[c] * k;
+    }
+    for (size_t c = x; c < row; ++c) dst[c] = clip8(acc[c]);
   }
   return out;
 }
@@ -148,7 +258,7 @@ Image crop(const Image& src, int x0, int y0, int w, int h) {
 }  // namespace
 
 Image resample(const Image& src, int out_w, int out_h, Interpolation filter, int x0, int y0,
-               int w, int h) {
+               int w, int h, Kernels kernels) {
   require(src.width > 0 && src.height > 0 &&
               src.rgb.size() == static_cast<size_t>(src.width) * src.height * 3,
           "resample: the source image is empty or its pixel buffer has the wrong size");
@@ -167,10 +277,10 @@ Image resample(const Image& src, int out_w, int out_h, Interpolation filter, int
     rows = vert.start.back() + vert.count.back() - row0;
     for (int& s : vert.start) s -= row0;
   }
-  Image tmp = need_horizontal
-                  ? horizontal(src, row0, rows, compute_taps(src.width, out_w, x0, w, filter))
-                  : crop(src, x0, row0, w, rows);
-  return need_vertical ? vertical(tmp, vert) : tmp;
+  Image tmp = need_horizontal ? horizontal(src, row0, rows,
+                                           compute_taps(src.width, out_w, x0, w, filter), kernels)
+                              : crop(src, x0, row0, w, rows);
+  return need_vertical ? vertical(tmp, vert, kernels) : tmp;
 }
 
 }  // namespace cbir::image::detail

@@ -8,10 +8,13 @@
 
 namespace cbir::image::detail {
 
+// best: SSE2 where the compiler targets it; portable: plain C++ (the same bytes, for tests).
+enum class Kernels { best, portable };
+
 // The pixels [x0, x0 + w) x [y0, y0 + h) of Image.resize((out_w, out_h), filter), computing only
 // those: a centre crop of a large resize costs what the crop needs. The window lies inside
 // the output; throws CBIR_EINVAL otherwise.
 Image resample(const Image& src, int out_w, int out_h, Interpolation filter, int x0, int y0,
-               int w, int h);
+               int w, int h, Kernels kernels = Kernels::best);
 
 }  // namespace cbir::image::detail

@@ -241,6 +241,10 @@ TEST_CASE("PNG variants become RGB as Pillow's convert('RGB') makes them") {
   const int w = 5, h = 3;
   const Bytes rgb = fixtures::pattern(w, h, 3);
   SECTION("8-bit RGB") { CHECK(decode(fixtures::png(w, h, 2, 8, rgb)).image.rgb == rgb); }
+  SECTION("interlaced (Adam7)") {
+    const Bytes big = fixtures::pattern(13, 11, 3);
+    CHECK(decode(fixtures::png(13, 11, 2, 8, big, {}, {}, true)).image.rgb == big);
+  }
   SECTION("RGBA: alpha dropped, not blended") {
     const Bytes rgba = fixtures::pattern(w, h, 4);
     Bytes want;

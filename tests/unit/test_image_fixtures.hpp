@@ -52,23 +52,46 @@ struct Chunk {
   Bytes body;
 };
 
+// Adam7's passes: first column and row, column and row steps.
+struct Pass {
+  uint32_t x0, y0, dx, dy;
+};
+inline const Pass kAdam7[7] = {{0, 0, 8, 8}, {4, 0, 8, 8}, {0, 4, 4, 8}, {2, 0, 4, 4},
+                               {0, 2, 2, 4}, {1, 0, 2, 2}, {0, 1, 1, 2}};
+
 // A PNG of packed rows (`row_bytes` each, no filter byte) in uncompressed deflate blocks.
-// `before` chunks go between IHDR and IDAT, `after` between IDAT and IEND.
+// `before` chunks go between IHDR and IDAT, `after` between IDAT and IEND. `interlaced` (8-bit
+// samples only) stores the pixels in Adam7 order.
 inline Bytes png(uint32_t width, uint32_t height, int color_type, int bit_depth, const Bytes& rows,
-                 const std::vector<Chunk>& before = {}, const std::vector<Chunk>& after = {}) {
+                 const std::vector<Chunk>& before = {}, const std::vector<Chunk>& after = {},
+                 bool interlaced = false) {
   Bytes out = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
   Bytes ihdr;
   put_be32(ihdr, width);
   put_be32(ihdr, height);
-  ihdr.insert(ihdr.end(), {static_cast<uint8_t>(bit_depth), static_cast<uint8_t>(color_type), 0, 0, 0});
+  ihdr.insert(ihdr.end(), {static_cast<uint8_t>(bit_depth), static_cast<uint8_t>(color_type), 0, 0,
+                           static_cast<uint8_t>(interlaced)});
   png_chunk(out, "IHDR", ihdr);
   for (const Chunk& c : before) png_chunk(out, c.type.c_str(), c.body);
 
   Bytes raw;  // filter type 0 before each row
   const size_t row_bytes = height ? rows.size() / height : 0;
-  for (uint32_t y = 0; y < height; ++y) {
-    raw.push_back(0);
-    raw.insert(raw.end(), rows.begin() + y * row_bytes, rows.begin() + (y + 1) * row_bytes);
+  if (!interlaced) {
+    for (uint32_t y = 0; y < height; ++y) {
+      raw.push_back(0);
+      raw.insert(raw.end(), rows.begin() + y * row_bytes, rows.begin() + (y + 1) * row_bytes);
+    }
+  } else {
+    const size_t pixel = width ? row_bytes / width : 0;
+    for (const Pass& p : kAdam7) {
+      if (p.x0 >= width || p.y0 >= height) continue;  // an empty pass has no rows at all
+      for (uint32_t y = p.y0; y < height; y += p.dy) {
+        raw.push_back(0);
+        for (uint32_t x = p.x0; x < width; x += p.dx)
+          raw.insert(raw.end(), rows.begin() + y * row_bytes + x * pixel,
+                     rows.begin() + y * row_bytes + (x + 1) * pixel);
+      }
+    }
   }
   Bytes z = {0x78, 0x01};
   size_t pos = 0;
