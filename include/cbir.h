@@ -384,6 +384,12 @@ CBIR_API int cbir_model_info(cbir_model_info_t* out, const cbir_model_t* model);
 CBIR_API int cbir_model_embed_texts(float* out, const cbir_model_t* model,
                                     const char* const* texts, size_t n);
 
+/* The bundle's tokenizer (its vocab.txt and lower-casing), for cbir_tokenize() and the other
+ * cbir_tokenizer_* getters: *out is borrowed from the model and valid until cbir_model_close();
+ * never pass it to cbir_tokenizer_close(). Errors: CBIR_EINVAL (NULL), CBIR_EUNSUPPORTED (the
+ * bundle has no text tower; *out is then NULL). */
+CBIR_API int cbir_model_tokenizer(const cbir_tokenizer_t** out, const cbir_model_t* model);
+
 /* Image batches. Each function fills out[n * dim] (L2-normalised rows) and statuses[n]: CBIR_OK
  * or the code of what went wrong with that item (CBIR_ENOTFOUND, CBIR_EIO, CBIR_EIMAGE_*,
  * CBIR_EINVAL for a bad pixel description). A failed item's row is all zeros and never fails the

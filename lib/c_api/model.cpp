@@ -127,6 +127,7 @@ int cbir_model_open(cbir_model_t** out, const char* path, const cbir_model_optio
       handle->decode = image::fast_options_for(handle->model->recipe(), handle->decode);
     handle->path = path;
     handle->device = handle->model->device().str();
+    if (handle->model->has_text()) handle->tokenizer.tokenizer = &handle->model->tokenizer();
     *out = handle.release();
   });
 }
@@ -181,6 +182,15 @@ int cbir_model_embed_texts(float* out, const cbir_model_t* model, const char* co
     auto list = capi::text_list(texts, n, "texts");
     if (n > 0) need(out, "out");
     m.embed_texts(list, out);
+  });
+}
+
+int cbir_model_tokenizer(const cbir_tokenizer_t** out, const cbir_model_t* model) {
+  if (out) *out = nullptr;
+  return guard([&] {
+    need(out, "out");
+    capi::model_of(model).tokenizer();  // CBIR_EUNSUPPORTED without a text tower
+    *out = &model->tokenizer;
   });
 }
 

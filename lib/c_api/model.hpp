@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "c_api/tokenizer_handle.hpp"
 #include "cbir.h"
 #include "image/image.hpp"
 #include "model/model.hpp"
@@ -13,6 +14,7 @@ struct cbir_model_t {
   cbir::image::DecodeOptions decode;  // for the cbir_model_embed_image_* calls
   std::string path;
   std::string device;  // storage for cbir_model_info_t::device
+  cbir_tokenizer_t tokenizer;  // borrows the model's (cbir_model_tokenizer)
 };
 
 namespace cbir::capi {

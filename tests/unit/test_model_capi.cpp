@@ -155,6 +155,29 @@ TEST_CASE("cbir_model_embed_texts: rows match the reference; bad input names the
   CHECK_THAT(cbir_last_error(), Contains("has no text tower"));
 }
 
+TEST_CASE("cbir_model_tokenizer hands out the bundle's tokenizer") {
+  CBIR_REQUIRE_TEST_MODELS(root);
+  const std::string dir = bundle_dir(root, "chinese-clip");
+  const json ref = cbir_test::read_json(dir + "/reference.json");
+  ModelPtr m = open_model(dir);
+  const cbir_tokenizer_t* tok = nullptr;
+  REQUIRE(cbir_model_tokenizer(&tok, m.get()) == CBIR_OK);
+  REQUIRE(tok != nullptr);
+  const std::string vocab = cbir_test::read_file(dir + "/vocab.txt");
+  CHECK(cbir_tokenizer_vocab_size(tok) == size_t(std::count(vocab.begin(), vocab.end(), '\n')));
+  for (const json& t : ref["texts"]) {
+    const char* text = t["text"].get_ref<const std::string&>().c_str();
+    std::vector<int64_t> ids(52);
+    REQUIRE(cbir_tokenize(ids.data(), nullptr, tok, &text, 1, 52) == CBIR_OK);
+    CHECK(ids == t["ids"].get<std::vector<int64_t>>());
+  }
+  ModelPtr dino = open_model(bundle_dir(root, "dinov2"));
+  tok = reinterpret_cast<const cbir_tokenizer_t*>(0x1);
+  CHECK(cbir_model_tokenizer(&tok, dino.get()) == CBIR_EUNSUPPORTED);
+  CHECK(tok == nullptr);
+  CHECK(cbir_model_tokenizer(nullptr, m.get()) == CBIR_EINVAL);
+}
+
 TEST_CASE("image batches: pixels, tensors, files and buffers, with a status per item") {
   CBIR_REQUIRE_TEST_MODELS(root);
   const std::string dir = bundle_dir(root, "chinese-clip");
