@@ -30,4 +30,23 @@ int cmd_preprocess(int argc, char** argv);
 extern const char* const kTokenizeUsage;
 int cmd_tokenize(int argc, char** argv);
 
+extern const char* const kIndexUsage;
+int cmd_index(int argc, char** argv);
+extern const char* const kSearchUsage;
+int cmd_search(int argc, char** argv);
+extern const char* const kInfoUsage;
+int cmd_info(int argc, char** argv);
+extern const char* const kRemoveUsage;
+int cmd_remove(int argc, char** argv);
+extern const char* const kCompactUsage;
+int cmd_compact(int argc, char** argv);
+extern const char* const kRebuildUsage;
+int cmd_rebuild(int argc, char** argv);
+extern const char* const kClassifyUsage;
+int cmd_classify(int argc, char** argv);
+extern const char* const kExportUsage;
+int cmd_export(int argc, char** argv);
+extern const char* const kServeUsage;
+int cmd_serve(int argc, char** argv);
+
 }  // namespace cli

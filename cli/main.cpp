@@ -54,6 +54,15 @@ const Command kCommands[] = {
      kPreprocessUsage, cmd_preprocess},
     {"tokenize", "show the word pieces and ids a text query becomes", kTokenizeUsage,
      cmd_tokenize},
+    {"index", "index the images of folders or files", kIndexUsage, cmd_index},
+    {"search", "search by text, by image, or like an item", kSearchUsage, cmd_search},
+    {"info", "describe the collection and the model", kInfoUsage, cmd_info},
+    {"classify", "zero-shot: probabilities of an image over labels", kClassifyUsage, cmd_classify},
+    {"remove", "remove items by id or path", kRemoveUsage, cmd_remove},
+    {"compact", "purge removed vectors from the index", kCompactUsage, cmd_compact},
+    {"rebuild", "rebuild the index with another index spec", kRebuildUsage, cmd_rebuild},
+    {"export", "write ids, paths and vectors (.npy + .jsonl)", kExportUsage, cmd_export},
+    {"serve", "a web gallery: search in the browser, JSON API", kServeUsage, cmd_serve},
     // @commands: one entry per command, in the order `cbir --help` lists them.
 };
 

@@ -652,6 +652,112 @@ CBIR_API int cbir_collection_info(cbir_collection_info_t** out, const cbir_colle
 
 /* @section collection (issue: collection) */
 
+/* ---------------------------------------------------------------------------------------- */
+/* Ingest: indexing folders and files                                                       */
+/* ---------------------------------------------------------------------------------------- */
+
+/* Indexes image files into a collection with a model's image tower. Files are decoded and
+ * preprocessed on a pool of worker threads while the calling thread runs batched inference;
+ * a bounded queue keeps memory flat however many files there are.
+ *  - A file already indexed with the same size and mtime is skipped without being read; one
+ *    whose size or mtime changed but whose content (sha256) did not only has its facts updated.
+ *  - Content already in the collection under another uri is not encoded again: its vector is
+ *    reused. Re-running on an indexed folder is a fast no-op.
+ *  - A file that cannot be read or decoded is recorded in the report (path, code, message) and
+ *    never stops the run. Every commit_every items are committed, so a run that is killed
+ *    resumes without re-encoding what was committed.
+ * Item uris are absolute, normalised paths. The model's fingerprint and dimension must match
+ * the collection's (CBIR_EMISMATCH otherwise).
+ * Thread safety: one ingest at a time per collection (it is a writer); searches on the same
+ * collection may run concurrently from other threads. */
+
+typedef struct cbir_ingest_progress_t {
+  uint64_t done;       /* files handled so far: added, updated, unchanged, duplicate or failed */
+  uint64_t total;      /* files considered in this run */
+  uint64_t added;      /* new items so far */
+  uint64_t failed;     /* files that could not be indexed so far */
+  double seconds;      /* since the run started */
+  double rate;         /* files handled per second */
+  double eta_seconds;  /* estimated seconds left; -1 while unknown */
+} cbir_ingest_progress_t;
+
+/* Called on the ingesting thread after every batch and once at the end; `progress` is borrowed
+ * for the call. Return 0 to go on, nonzero to cancel: what was done is committed and the run
+ * returns CBIR_OK with a report whose `cancelled` is 1. */
+typedef int (*cbir_progress_fn)(void* user, const cbir_ingest_progress_t* progress);
+
+typedef struct cbir_ingest_options_t {
+  uint32_t version;          /* sizeof(cbir_ingest_options_t), set by the _INIT macro/function */
+  int32_t recursive;         /* folders: descend into sub-folders (default 1) */
+  int32_t follow_symlinks;   /* folders: follow symbolic links (default 0) */
+  const char* extensions;    /* folders: comma-separated extensions to index, case-insensitive;
+                                NULL = "jpg,jpeg,png,bmp,gif,tga,pnm,ppm,pgm"; "" = every file.
+                                Borrowed for the call. */
+  int32_t workers;           /* decoding threads; 0 = one per core */
+  int32_t commit_every;      /* commit after this many written items; 0 = 256 */
+  int32_t prune;             /* folders: remove items under the folder whose files are gone */
+  int32_t fast_decode;       /* decode large JPEGs at a reduced DCT scale (see
+                                cbir_preprocess_options_t.fast_decode); default 0 (exact) */
+  cbir_progress_fn progress; /* optional */
+  void* progress_user;       /* passed to progress */
+} cbir_ingest_options_t;
+
+#define CBIR_INGEST_OPTIONS_INIT \
+  { sizeof(cbir_ingest_options_t), 1, 0, NULL, 0, 0, 0, 0, NULL, NULL }
+/* Sets *opts to the defaults (as CBIR_INGEST_OPTIONS_INIT). NULL is ignored. */
+CBIR_API void cbir_ingest_options_init(cbir_ingest_options_t* opts);
+
+/* The outcome of a run: counts, and one entry per file that failed. */
+typedef struct cbir_ingest_report_t cbir_ingest_report_t;
+
+typedef struct cbir_ingest_summary_t {
+  uint32_t version;     /* set by the caller: sizeof(cbir_ingest_summary_t) */
+  uint64_t found;       /* files considered */
+  uint64_t added;       /* new items, encoded */
+  uint64_t updated;     /* existing items whose file changed, encoded again */
+  uint64_t unchanged;   /* skipped: same size and mtime, or same content */
+  uint64_t duplicates;  /* same content as another item: vector reused, not encoded */
+  uint64_t failed;      /* files that could not be indexed (see cbir_ingest_report_failure) */
+  uint64_t removed;     /* pruned items */
+  int32_t cancelled;    /* 1 when the progress callback cancelled the run */
+  double seconds;
+} cbir_ingest_summary_t;
+
+/* Indexes the image files under folder `dir` (see the options). On success *out_report is a
+ * report to release with cbir_ingest_report_free(); per-file failures do not fail the call.
+ * Errors (then *out_report is NULL): CBIR_EINVAL (NULL argument, bad option, a model without
+ * an image tower), CBIR_ENOTFOUND (no such folder), CBIR_EMISMATCH (model and collection differ
+ * in fingerprint or dimension), CBIR_EUNSUPPORTED (a read-only collection), CBIR_EIO / CBIR_EMODEL
+ * (the collection or the model failed: what was committed before stays). */
+CBIR_API int cbir_ingest_dir(cbir_ingest_report_t** out_report, cbir_collection_t* coll,
+                             const cbir_model_t* model, const char* dir,
+                             const cbir_ingest_options_t* opts);
+
+/* The same for n files given by path (no extension filter; recursive, follow_symlinks and
+ * prune do not apply). A path that does not exist is a per-file failure. */
+CBIR_API int cbir_ingest_files(cbir_ingest_report_t** out_report, cbir_collection_t* coll,
+                               const cbir_model_t* model, const char* const* paths, size_t n,
+                               const cbir_ingest_options_t* opts);
+
+/* Fills *out with the report's counts. Errors: CBIR_EINVAL (NULL, or out->version outside
+ * [sizeof(uint32_t), sizeof(cbir_ingest_summary_t)]). */
+CBIR_API int cbir_ingest_report_summary(cbir_ingest_summary_t* out,
+                                        const cbir_ingest_report_t* report);
+
+/* The number of per-file failures in the report (0 for NULL). */
+CBIR_API size_t cbir_ingest_report_failures(const cbir_ingest_report_t* report);
+
+/* Failure `index` (0 <= index < cbir_ingest_report_failures()): the file's path, the status
+ * code and the message. The strings are borrowed from the report and live until
+ * cbir_ingest_report_free(); any out-pointer may be NULL. Errors: CBIR_EINVAL (NULL report,
+ * index out of range). */
+CBIR_API int cbir_ingest_report_failure(const cbir_ingest_report_t* report, size_t index,
+                                        const char** out_path, int32_t* out_code,
+                                        const char** out_message);
+
+/* Releases a report. NULL is accepted. */
+CBIR_API void cbir_ingest_report_free(cbir_ingest_report_t* report);
+
 /* @section ingest (issue: ingest pipeline) */
 
 #ifdef __cplusplus

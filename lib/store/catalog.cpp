@@ -26,6 +26,7 @@ CREATE TABLE items(
   payload TEXT NOT NULL,
   seq INTEGER NOT NULL);
 CREATE INDEX items_by_seq ON items(seq);
+CREATE INDEX items_by_hash ON items(content_hash);
 CREATE TABLE vectors(id INTEGER PRIMARY KEY, vector BLOB NOT NULL);
 CREATE TABLE removed(id INTEGER PRIMARY KEY, seq INTEGER NOT NULL);
 CREATE INDEX removed_by_seq ON removed(seq);
@@ -53,6 +54,7 @@ struct Catalog::Statements {
         delete_vector(db, "DELETE FROM vectors WHERE id = ?1"),
         insert_removed(db, "INSERT OR REPLACE INTO removed(id, seq) VALUES (?1, ?2)"),
         find_uri(db, "SELECT id FROM items WHERE uri = ?1"),
+        find_hash(db, "SELECT id FROM items WHERE content_hash = ?1 ORDER BY id LIMIT 1"),
         get_item(db,
                  "SELECT id, uri, content_hash, size, mtime, width, height, payload FROM items "
                  "WHERE id = ?1"),
@@ -70,7 +72,7 @@ struct Catalog::Statements {
         count(db, "SELECT count(*) FROM items") {}
 
   Stmt insert_item, insert_vector, update_item, delete_item, delete_vector, insert_removed;
-  Stmt find_uri, get_item, get_vector, ids_after, uri_range, uri_from, scan_vectors;
+  Stmt find_uri, find_hash, get_item, get_vector, ids_after, uri_range, uri_from, scan_vectors;
   Stmt upserted_after, removed_after, set_meta, get_meta, count;
 };
 
@@ -240,6 +242,14 @@ std::optional<int64_t> Catalog::find_uri(const std::string& uri) {
   Stmt& s = st_->find_uri;
   ResetOnExit r(s);
   s.bind(1, uri);
+  if (!s.step()) return std::nullopt;
+  return s.int64(0);
+}
+
+std::optional<int64_t> Catalog::find_content_hash(const std::string& hash) {
+  Stmt& s = st_->find_hash;
+  ResetOnExit r(s);
+  s.bind(1, hash);
   if (!s.step()) return std::nullopt;
   return s.int64(0);
 }

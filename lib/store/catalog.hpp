@@ -85,6 +85,8 @@ class Catalog {
 
   // Reads.
   std::optional<int64_t> find_uri(const std::string& uri);
+  // The oldest item with this content hash (ingest reuses its vector for identical files).
+  std::optional<int64_t> find_content_hash(const std::string& hash);
   std::optional<ItemInfo> get(int64_t id);
   bool vector(int64_t id, float* out, size_t dim);
   std::vector<int64_t> ids_after(int64_t after_id, size_t limit);

@@ -1,0 +1,107 @@
+// cbir search: by text (Chinese or English), by an image file, or "more like" an item.
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+#include "session.hpp"
+
+namespace cli {
+
+const char* const kSearchUsage =
+    "usage: cbir search [OPTIONS] TEXT\n"
+    "       cbir search [OPTIONS] --image PATH\n"
+    "       cbir search [OPTIONS] --like ID|PATH\n"
+    "\n"
+    "Finds the images closest to a text (Chinese or English), to an image file, or to an item of\n"
+    "the collection (by id, or by the path it was indexed under; the item itself is left out).\n"
+    "Prints rank, score (cosine similarity), id and path.\n"
+    "\n"
+    "  --db DIR          collection folder (default $CBIR_DB, else ./cbir-index)\n"
+    "  --model DIR       model bundle (default $CBIR_MODEL, else the shipped default model)\n"
+    "  -k, --k N         number of results (default 10)\n"
+    "  --min-score S     drop results scoring below S\n"
+    "  --prefix P        only items whose path starts with P\n"
+    "  --ef-search N     hnsw: search breadth for this query\n"
+    "  --nprobe N        ivf: lists probed for this query\n"
+    "  --threads N       inference threads\n"
+    "  --device DEV      cpu, cuda, cuda:N or auto (default)\n"
+    "  --json            one JSON object per result\n";
+
+namespace {
+
+// An --like argument: an id when it is all digits and no such file exists, else a path.
+bool parse_id(const std::string& s, int64_t* id) {
+  if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos) return false;
+  struct stat st;
+  if (stat(s.c_str(), &st) == 0) return false;
+  errno = 0;
+  *id = std::strtoll(s.c_str(), nullptr, 10);
+  return errno == 0;
+}
+
+}  // namespace
+
+int cmd_search(int argc, char** argv) {
+  for (int i = 0; i < argc; ++i)
+    if (std::string(argv[i]) == "-k") argv[i] = const_cast<char*>("--k");
+  Args args(argc, argv,
+            {CLI_SESSION_FLAGS, "--image", "--like", "--k", "--min-score", "--prefix",
+             "--ef-search", "--nprobe"},
+            {"--json"});
+  int modes = (args.has("--image") ? 1 : 0) + (args.has("--like") ? 1 : 0) +
+              (args.positional().empty() ? 0 : 1);
+  if (modes != 1) throw UsageError("give exactly one of: a TEXT, --image PATH, --like ID|PATH");
+  if (args.positional().size() > 1)
+    throw UsageError("quote the text: it must be one argument (e.g. cbir search \"a red circle\")");
+  size_t k = static_cast<size_t>(args.get_int("--k", 10, 1, 100000));
+
+  cbir_search_options_t opts = CBIR_SEARCH_OPTIONS_INIT;
+  opts.min_score = static_cast<float>(args.get_double("--min-score", CBIR_SCORE_ANY));
+  std::string prefix = args.get("--prefix", "");
+  if (args.has("--prefix")) opts.uri_prefix = prefix.c_str();
+  opts.ef_search = static_cast<int32_t>(args.get_int("--ef-search", 0, 0, 1 << 20));
+  opts.nprobe = static_cast<int32_t>(args.get_int("--nprobe", 0, 0, 1 << 20));
+
+  std::vector<int64_t> ids(k);
+  std::vector<float> scores(k);
+  int64_t like_id = -1;
+  if (args.has("--like") && parse_id(args.get("--like"), &like_id)) {
+    CollectionPtr coll = open_collection(args, nullptr, false, /*read_only=*/true);
+    check(cbir_collection_search_similar(ids.data(), scores.data(), coll.get(), like_id, k, &opts),
+          "item " + std::to_string(like_id));
+    print_hits(coll.get(), ids, scores, args.has("--json"));
+    return 0;
+  }
+
+  ModelPtr model = open_model(args);
+  CollectionPtr coll = open_collection(args, model.get(), false, /*read_only=*/true);
+  cbir_model_info_t info = model_info(model.get());
+  std::vector<float> query(static_cast<size_t>(info.dim));
+  if (!args.positional().empty()) {
+    const char* text = args.positional()[0].c_str();
+    check(cbir_model_embed_texts(query.data(), model.get(), &text, 1), "query");
+  } else {
+    std::string path = args.has("--image") ? args.get("--image") : args.get("--like");
+    if (args.has("--like")) {  // an indexed path: its stored vector, itself left out
+      int64_t id = -1;
+      if (cbir_collection_find(&id, coll.get(), path.c_str()) == CBIR_OK) {
+        check(cbir_collection_search_similar(ids.data(), scores.data(), coll.get(), id, k, &opts));
+        print_hits(coll.get(), ids, scores, args.has("--json"));
+        return 0;
+      }
+    }
+    const char* p = path.c_str();
+    int32_t status = CBIR_OK;
+    check(cbir_model_embed_image_files(query.data(), &status, model.get(), &p, 1));
+    if (status != CBIR_OK) throw Failure(cbir_model_item_error(0));
+  }
+  check(cbir_collection_search(ids.data(), scores.data(), coll.get(), query.data(), 1, query.size(), k, &opts));
+  print_hits(coll.get(), ids, scores, args.has("--json"));
+  return 0;
+}
+
+}  // namespace cli

@@ -1,0 +1,91 @@
+#include "session.hpp"
+
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "commands.hpp"
+
+namespace cli {
+
+std::string model_dir(const Args& args) {
+  if (args.has("--model")) return args.get("--model");
+  if (const char* env = std::getenv("CBIR_MODEL")) return env;
+  struct stat st;
+  if (stat(CBIR_DEFAULT_MODEL_INSTALLED, &st) == 0) return CBIR_DEFAULT_MODEL_INSTALLED;
+  return CBIR_DEFAULT_MODEL_SOURCE;
+}
+
+std::string db_dir(const Args& args) {
+  if (args.has("--db")) return args.get("--db");
+  if (const char* env = std::getenv("CBIR_DB")) return env;
+  return "cbir-index";
+}
+
+ModelPtr open_model(const Args& args) {
+  if (args.has("--threads")) check(cbir_set_threads(static_cast<int32_t>(args.get_int("--threads", 0, 0, 1024))));
+  cbir_model_options_t opts = CBIR_MODEL_OPTIONS_INIT;
+  std::string device = args.get("--device", "auto");
+  opts.device = device.c_str();
+  cbir_model_t* m = nullptr;
+  std::string dir = model_dir(args);
+  check(cbir_model_open(&m, dir.c_str(), &opts), "model " + dir);
+  return ModelPtr(m);
+}
+
+cbir_model_info_t model_info(const cbir_model_t* model) {
+  cbir_model_info_t info;
+  info.version = sizeof info;
+  check(cbir_model_info(&info, model));
+  return info;
+}
+
+CollectionPtr open_collection(const Args& args, const cbir_model_t* model, bool create,
+                              bool read_only) {
+  cbir_collection_options_t opts = CBIR_COLLECTION_OPTIONS_INIT;
+  cbir_model_info_t info{};
+  if (model) {
+    info = model_info(model);
+    opts.dim = info.dim;
+    opts.fingerprint = info.fingerprint;
+  }
+  if (create) opts.flags |= CBIR_OPEN_CREATE;
+  if (read_only) opts.flags |= CBIR_OPEN_READONLY;
+  std::string spec = args.get("--index-spec", "");
+  if (!spec.empty()) opts.index_spec = spec.c_str();
+  std::string dir = db_dir(args);
+  cbir_collection_t* c = nullptr;
+  int rc = cbir_collection_open(&c, dir.c_str(), &opts);
+  if (rc == CBIR_ENOTFOUND && !create)
+    throw Failure("no collection at '" + dir + "': index a folder first (cbir index DIR --db " +
+                  dir + ")");
+  check(rc, "collection " + dir);
+  return CollectionPtr(c);
+}
+
+void print_hits(const cbir_collection_t* coll, const std::vector<int64_t>& ids,
+                const std::vector<float>& scores, bool json) {
+  int rank = 0;
+  for (size_t i = 0; i < ids.size() && ids[i] >= 0; ++i) {
+    struct {
+      int64_t id;
+      float score;
+    } h{ids[i], scores[i]};
+    ++rank;
+    cbir_item_t* item = nullptr;
+    std::string uri = "?";
+    if (cbir_collection_get(&item, coll, h.id) == CBIR_OK) uri = item->uri;
+    if (json) {
+      std::printf("{\"rank\": %d, \"id\": %lld, \"score\": %.6f, \"uri\": %s}\n", rank,
+                  static_cast<long long>(h.id), static_cast<double>(h.score), json_quote(uri).c_str());
+    } else {
+      std::printf("%3d  %.4f  %6lld  %s\n", rank, static_cast<double>(h.score),
+                  static_cast<long long>(h.id), uri.c_str());
+    }
+    cbir_free(item);
+  }
+  if (rank == 0 && !json) std::printf("no results\n");
+}
+
+}  // namespace cli

@@ -1,0 +1,44 @@
+// What most commands share: where the model and the collection are, opening them, output.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "args.hpp"
+#include "cbir.h"
+
+namespace cli {
+
+// Flags every model/collection command takes.
+#define CLI_SESSION_FLAGS "--db", "--model", "--threads", "--device"
+
+// --model, else $CBIR_MODEL, else the default bundle this build knows about.
+std::string model_dir(const Args& args);
+// --db, else $CBIR_DB, else ./cbir-index.
+std::string db_dir(const Args& args);
+
+struct ModelCloser {
+  void operator()(cbir_model_t* m) const { cbir_model_close(m); }
+};
+struct CollectionCloser {
+  void operator()(cbir_collection_t* c) const { cbir_collection_close(c); }
+};
+using ModelPtr = std::unique_ptr<cbir_model_t, ModelCloser>;
+using CollectionPtr = std::unique_ptr<cbir_collection_t, CollectionCloser>;
+
+// Opens the model that --model/--device/--threads name.
+ModelPtr open_model(const Args& args);
+cbir_model_info_t model_info(const cbir_model_t* model);
+
+// Opens the collection at db_dir(). `create`: make it for this model when missing (spec from
+// --index-spec when given). A model, when given, must match it.
+CollectionPtr open_collection(const Args& args, const cbir_model_t* model, bool create,
+                              bool read_only);
+
+// Prints search results (ids/scores as a search fills them, -1 padded) as a table, or one JSON
+// line each with --json.
+void print_hits(const cbir_collection_t* coll, const std::vector<int64_t>& ids,
+                const std::vector<float>& scores, bool json);
+
+}  // namespace cli
