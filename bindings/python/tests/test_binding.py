@@ -159,6 +159,13 @@ def test_readme_examples_are_taken_from_files_ci_runs():
         blocks = re.findall(r"```(\w+)\n(.*?)```", section, re.S)
         code = [body for lang, body in blocks if lang not in ("sh", "console", "text")]
         assert code, f"{heading}: no code block"
-        source = (REPO / path).read_text()
+        source = (REPO / path).read_text().splitlines()
         for body in code:
-            assert body.strip("\n") in source, f"{heading}: a code block is not a verbatim part of {path}"
+            assert _is_excerpt(body, source), f"{heading}: a code block is not taken from {path}"
+
+
+def _is_excerpt(snippet, lines):
+    """Whether the snippet is a run of consecutive lines of the file, up to indentation."""
+    want = textwrap.dedent(snippet.strip("\n"))
+    n = want.count("\n") + 1
+    return any(textwrap.dedent("\n".join(lines[i:i + n])) == want for i in range(len(lines)))

@@ -1,0 +1,27 @@
+# Runs an example and checks what it printed:
+#   cmake [-DCLEAN=DIR] -DEXPECT=REGEX -P expect_output.cmake -- PROGRAM ARGS...
+# Removes DIR first (a fresh collection), then passes when PROGRAM exits 0 (so a sanitizer's
+# report fails it) and its standard output matches REGEX.
+set(_cmd "")
+set(_after_dashes OFF)
+foreach(_i RANGE 1 ${CMAKE_ARGC})
+  if(_after_dashes AND DEFINED CMAKE_ARGV${_i})
+    list(APPEND _cmd "${CMAKE_ARGV${_i}}")
+  elseif("${CMAKE_ARGV${_i}}" STREQUAL "--")
+    set(_after_dashes ON)
+  endif()
+endforeach()
+if(NOT _cmd)
+  message(FATAL_ERROR "usage: cmake -DEXPECT=REGEX -P expect_output.cmake -- PROGRAM ARGS...")
+endif()
+if(CLEAN)
+  file(REMOVE_RECURSE "${CLEAN}")
+endif()
+execute_process(COMMAND ${_cmd} RESULT_VARIABLE _rc OUTPUT_VARIABLE _out ERROR_VARIABLE _err)
+message("${_out}${_err}")
+if(NOT _rc EQUAL 0)
+  message(FATAL_ERROR "the example exited with ${_rc}")
+endif()
+if(NOT _out MATCHES "${EXPECT}")
+  message(FATAL_ERROR "the output does not match:\n${EXPECT}")
+endif()
