@@ -204,8 +204,10 @@ class Model:
         self.close()
 
     def __del__(self):
-        if getattr(self, "_handle", None) is not None:
+        try:
             self.close()
+        except Exception:  # noqa: BLE001 -- at interpreter exit the library may be gone
+            pass
 
     def __repr__(self) -> str:
         if self._handle is None:

@@ -134,3 +134,23 @@ def test_a_closed_collection_raises_closed_error(model, tmp_path):
         with pytest.raises(cbir.ClosedError) as e:
             call()
         assert e.value.code == cbir.Status.ECLOSED
+
+
+def test_log_handler_receives_the_library_warnings(model, tmp_path):
+    path = tmp_path / "c"
+    with cbir.Collection(path, model=model, create=True) as coll:
+        coll.add(["x"], np.ones((1, model.dim), np.float32))
+    for snapshot in path.glob("index*"):
+        snapshot.unlink()  # the index is a cache: cbir rebuilds it from the catalog, and warns
+    messages = []
+    cbir.set_log_handler(lambda level, message: messages.append((level, message)), cbir.LOG_INFO)
+    try:
+        with cbir.Collection(path, model=model) as coll:
+            assert len(coll) == 1 and coll.search(np.ones(model.dim), k=1)[0].uri == "x"
+    finally:
+        cbir.set_log_handler(None)
+    assert any(level == cbir.LOG_WARN and "rebuilding the index" in m for level, m in messages), \
+        messages
+    messages.clear()
+    cbir.Collection(path, model=model).close()
+    assert not messages  # removed: nothing arrives any more
