@@ -365,8 +365,13 @@ func TestItemsRoundTrip(t *testing.T) {
 func TestProgressCanCancelAndAPanicComesBack(t *testing.T) {
 	m := openModel(t)
 	c := newCollection(t, m)
-	n := uint64(len(gallery(t)))
-	r, err := c.IngestDir(m, galleryDir(t), &cbir.IngestOptions{Progress: func(cbir.Progress) bool { return false }})
+	folder := t.TempDir()
+	const n = 12 // more than one batch
+	for _, f := range gallery(t)[:n] {
+		data, _ := os.ReadFile(f)
+		os.WriteFile(filepath.Join(folder, filepath.Base(f)), data, 0o644)
+	}
+	r, err := c.IngestDir(m, folder, &cbir.IngestOptions{Progress: func(cbir.Progress) bool { return false }})
 	if count, _ := c.Count(); err != nil || !r.Cancelled || r.Added >= n || count != r.Added {
 		t.Fatalf("cancelled ingest: %+v %v", r, err)
 	}
@@ -376,10 +381,10 @@ func TestProgressCanCancelAndAPanicComesBack(t *testing.T) {
 				t.Fatalf("recovered %v", p)
 			}
 		}()
-		c.IngestDir(m, galleryDir(t), &cbir.IngestOptions{Progress: func(cbir.Progress) bool { panic("stop here") }})
+		c.IngestDir(m, folder, &cbir.IngestOptions{Progress: func(cbir.Progress) bool { panic("stop here") }})
 		t.Fatal("the panic did not come back")
 	}()
-	if r, err := c.IngestDir(m, galleryDir(t), nil); err != nil || r.Cancelled {
+	if r, err := c.IngestDir(m, folder, nil); err != nil || r.Cancelled {
 		t.Fatalf("after the panic: %+v %v", r, err)
 	}
 	if count, _ := c.Count(); count != n {

@@ -44,7 +44,7 @@ def test_a_list_of_files_and_pruning(model, mixed_folder, tmp_path):
 def test_progress_can_cancel_and_exceptions_come_back(model, gallery, tmp_path):
     folder = tmp_path / "g"
     folder.mkdir()
-    n = min(20, len(gallery))  # more than one batch
+    n = 12  # more than one batch
     for p in gallery[:n]:
         shutil.copy(p, folder)
     with cbir.Collection(tmp_path / "c", model=model, create=True) as coll:
