@@ -529,6 +529,16 @@ std::optional<int64_t> Collection::find_uri(const std::string& uri) {
   return catalog_->find_uri(uri);
 }
 
+std::optional<int64_t> Collection::find_content_hash(const std::string& hash) {
+  std::lock_guard db(db_mu_);
+  return catalog_->find_content_hash(hash);
+}
+
+std::vector<int64_t> Collection::ids_with_uri_prefix(const std::string& prefix) {
+  std::lock_guard db(db_mu_);
+  return catalog_->ids_with_uri_prefix(prefix);
+}
+
 bool Collection::vector(int64_t id, float* out, size_t dim) {
   check_dim(dim, "the output buffer's vectors");
   std::lock_guard db(db_mu_);

@@ -75,6 +75,8 @@ class Collection {
 
   std::optional<ItemInfo> get(int64_t id);
   std::optional<int64_t> find_uri(const std::string& uri);
+  std::optional<int64_t> find_content_hash(const std::string& hash);
+  std::vector<int64_t> ids_with_uri_prefix(const std::string& prefix);
   // The stored (normalized) vector; false when there is no such item.
   bool vector(int64_t id, float* out, size_t dim);
   std::vector<int64_t> ids_after(int64_t after_id, size_t limit);

@@ -1,0 +1,195 @@
+"""End to end through the `cbir` command: the shipped default model on its gallery.
+
+Environment (tests/cli.cmake sets it): CBIR_BIN (the cbir executable), CBIR_DEFAULT_MODEL,
+CBIR_DEFAULT_GALLERY, CBIR_TEST_BUNDLE (a tiny random bundle, for the tests that only need
+plumbing), CBIR_GOLDEN_DIR (bad inputs; tests needing it skip when it is absent).
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+
+import pytest
+
+CBIR = os.environ.get("CBIR_BIN", "cbir")
+MODEL = os.environ.get("CBIR_DEFAULT_MODEL", "")
+GALLERY = os.environ.get("CBIR_DEFAULT_GALLERY", "")
+TEST_BUNDLE = os.environ.get("CBIR_TEST_BUNDLE", "")
+GOLDEN = os.environ.get("CBIR_GOLDEN_DIR", "")
+
+have_default = os.path.isfile(os.path.join(MODEL, "bundle.json")) and os.path.isdir(
+    os.path.join(GALLERY, "gallery"))
+needs_default = pytest.mark.skipif(not have_default, reason="models/tiny-bilingual is not there")
+
+
+def cbir(*args, check=True):
+    r = subprocess.run([CBIR, *args], capture_output=True, text=True, timeout=600)
+    if check and r.returncode != 0:
+        raise AssertionError(f"cbir {' '.join(args)} exited {r.returncode}: {r.stderr}")
+    return r
+
+
+def index(db, model, *targets, extra=()):
+    r = cbir("index", *targets, "--db", db, "--model", model, "--json", "--quiet", *extra)
+    return json.loads(r.stdout)
+
+
+def search(db, model, *query, k=5):
+    r = cbir("search", *query, "--db", db, "--model", model, "-k", str(k), "--json")
+    return [json.loads(line) for line in r.stdout.splitlines()]
+
+
+def queries():
+    with open(os.path.join(GALLERY, "queries.tsv"), encoding="utf-8") as f:
+        rows = [line.rstrip("\n").split("\t") for line in f][1:]
+    return [(f"{colour}_{shape}_", zh, en) for colour, shape, zh, en in rows]
+
+
+def cls(uri):
+    base = os.path.basename(uri)
+    return base[: base.rindex("_") + 1]
+
+
+@pytest.fixture(scope="module")
+def default_db(tmp_path_factory):
+    if not have_default:
+        pytest.skip("models/tiny-bilingual is not there")
+    db = str(tmp_path_factory.mktemp("cli") / "db")
+    summary = index(db, MODEL, os.path.join(GALLERY, "gallery"))
+    assert summary["added"] == len(os.listdir(os.path.join(GALLERY, "gallery")))
+    assert summary["failed"] == 0
+    return db
+
+
+@needs_default
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_text_queries_reach_precision_at_5(default_db, lang):
+    precisions = []
+    for prefix, zh, en in queries():
+        hits = search(default_db, MODEL, zh if lang == "zh" else en, k=5)
+        assert len(hits) == 5
+        precisions.append(sum(cls(h["uri"]) == prefix for h in hits) / 5)
+    mean = sum(precisions) / len(precisions)
+    print(f"{lang}: mean precision@5 over {len(precisions)} colour x shape queries = {mean:.3f}")
+    assert mean >= 0.8
+
+
+@needs_default
+def test_an_image_query_returns_its_own_kind_first(default_db):
+    gallery = os.path.join(GALLERY, "gallery")
+    misses = []
+    for prefix, _, _ in queries():
+        image = os.path.join(gallery, sorted(f for f in os.listdir(gallery) if f.startswith(prefix))[0])
+        first = search(default_db, MODEL, "--image", image, k=2)
+        assert first[0]["uri"] == os.path.abspath(image)  # the image itself, score 1
+        like = search(default_db, MODEL, "--like", image, k=1)  # itself left out
+        if cls(like[0]["uri"]) != prefix:
+            misses.append((prefix, like[0]["uri"]))
+    assert not misses, misses
+
+
+@needs_default
+def test_reindexing_adds_nothing(default_db):
+    summary = index(default_db, MODEL, os.path.join(GALLERY, "gallery"))
+    assert summary["added"] == 0 and summary["updated"] == 0
+    assert summary["unchanged"] == summary["found"]
+
+
+@needs_default
+def test_classify_names_the_right_label():
+    gallery = os.path.join(GALLERY, "gallery")
+    image = os.path.join(gallery, sorted(f for f in os.listdir(gallery) if f.startswith("red_circle_"))[0])
+    r = cbir("classify", image, "--model", MODEL, "--labels", "红色的圆形,蓝色的正方形,绿色的三角形",
+             "--json")
+    rows = [json.loads(line) for line in r.stdout.splitlines()]
+    assert rows[0]["label"] == "红色的圆形"
+    assert abs(sum(row["probability"] for row in rows) - 1) < 1e-4
+
+
+def small_gallery(tmp_path, n):
+    src = os.path.join(GALLERY, "gallery") if have_default else os.path.join(GOLDEN, "images")
+    if not os.path.isdir(src):
+        pytest.skip("neither the default gallery nor golden images are there")
+    dst = tmp_path / "images"
+    dst.mkdir()
+    for name in sorted(os.listdir(src))[:n]:
+        shutil.copy(os.path.join(src, name), dst / name)
+    return dst
+
+
+def any_model():
+    return MODEL if have_default else TEST_BUNDLE
+
+
+def test_prune_removes_exactly_the_deleted_files(tmp_path):
+    images = small_gallery(tmp_path, 12)
+    db = str(tmp_path / "db")
+    names = sorted(os.listdir(images))
+    assert index(db, any_model(), str(images))["added"] == len(names)
+    for name in names[:3]:
+        os.remove(images / name)
+    summary = index(db, any_model(), str(images), extra=("--prune",))
+    assert summary["removed"] == 3
+    cbir("export", "--db", db, "--out", str(tmp_path / "x"))
+    with open(tmp_path / "x.jsonl", encoding="utf-8") as f:
+        uris = sorted(os.path.basename(json.loads(line)["uri"]) for line in f)
+    assert uris == names[3:]
+
+
+def test_sigkill_mid_run_then_rerun_indexes_every_image_exactly_once(tmp_path):
+    images = small_gallery(tmp_path, 200 if have_default else 13)
+    db = str(tmp_path / "db")
+    names = sorted(os.listdir(images))
+    for attempt in range(3):  # kill at a few different moments
+        p = subprocess.Popen([CBIR, "index", str(images), "--db", db, "--model", any_model(),
+                              "--commit-every", "4", "--quiet"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1.5 + attempt)
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+    summary = index(db, any_model(), str(images))
+    assert summary["failed"] == 0
+    cbir("export", "--db", db, "--out", str(tmp_path / "x"))
+    with open(tmp_path / "x.jsonl", encoding="utf-8") as f:
+        uris = [os.path.basename(json.loads(line)["uri"]) for line in f]
+    assert sorted(uris) == names  # each exactly once
+    with open(tmp_path / "x.npy", "rb") as f:
+        assert f.read(6) == b"\x93NUMPY"
+
+
+def test_bad_inputs_are_reported_per_file_and_good_images_still_indexed(tmp_path):
+    bad = os.path.join(GOLDEN, "bad")
+    if not os.path.isdir(bad):
+        pytest.skip(f"golden bad inputs not found at {bad}")
+    images = small_gallery(tmp_path, 6)
+    good = sorted(os.listdir(images))
+    for name in os.listdir(bad):
+        shutil.copy(os.path.join(bad, name), images / ("bad_" + name))
+    db = str(tmp_path / "db")
+    r = cbir("index", str(images), "--db", db, "--model", any_model(), "--json", "--quiet", "--ext", "")
+    summary = json.loads(r.stdout)
+    failed = {f.split(":")[0] for f in summary["failures"]}
+    expected_bad = {str(images / ("bad_" + n)) for n in os.listdir(bad)}
+    # Every bad file is reported on its own line (a CMYK JPEG may decode correctly instead).
+    assert expected_bad - failed <= {str(images / "bad_cmyk.jpg")}
+    assert summary["added"] == len(good) + len(expected_bad - failed)
+    for line in summary["failures"]:
+        assert "\n" not in line and len(line) < 400  # one clear reason each
+
+
+def test_errors_are_one_line_and_non_zero(tmp_path):
+    r = cbir("search", "a red circle", "--db", str(tmp_path / "nothing"), "--model", any_model(),
+             check=False)
+    assert r.returncode == 1
+    assert r.stderr.startswith("cbir: error: ") and r.stderr.count("\n") == 1
+    assert "index a folder first" in r.stderr
+    r = cbir("frobnicate", check=False)
+    assert r.returncode == 2
+    r = cbir("search", "--k", "0", "x", check=False)
+    assert r.returncode == 2
+    for command in ("index", "search", "info", "classify", "remove", "compact", "rebuild", "export",
+                    "tokenize", "preprocess"):
+        r = cbir(command, "--help")
+        assert r.stdout.startswith("usage: cbir " + command)
