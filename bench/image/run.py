@@ -11,8 +11,9 @@ in a temporary folder. Each side turns a file into the float CHW tensor a model 
 clip = Chinese-CLIP's Resize((224, 224), BICUBIC); dino = DINOv2's Resize(256, BICUBIC) then
 CenterCrop(224). The uint8 pixels before normalisation are compared: exact mode must equal
 Pillow's; fast mode (reduced-scale JPEG decoding) reports its mean and max difference.
-Both sides alternate for N rounds; each figure is the best round, which damps the noise of a
-shared machine.
+Times are CPU time per image on one thread (time.process_time, std::clock), so that other load on
+a shared machine distorts them less; both sides alternate for N rounds and each figure is the
+best round.
 """
 import argparse
 import os
@@ -61,11 +62,11 @@ def build_bench(tmp):
 def time_python(transform, path, seconds):
     tf = T.Compose(RESIZE[transform] + [T.ToTensor(), NORMALIZE[transform]])
     tf(Image.open(path).convert("RGB"))
-    done, start = 0, time.perf_counter()
+    done, start = 0, time.process_time()
     while True:
         tf(Image.open(path).convert("RGB"))
         done += 1
-        elapsed = time.perf_counter() - start
+        elapsed = time.process_time() - start
         if elapsed >= seconds:
             return 1000 * elapsed / done
 
@@ -97,7 +98,7 @@ def main():
                 ms = time_python(t, files[size], args.seconds)
                 py[(t, size)] = min(py.get((t, size), 1e9), ms)
 
-        print(f"decode + preprocess to a normalised 3x224x224 float tensor, ms per image, 1 thread,"
+        print(f"decode + preprocess to a normalised 3x224x224 float tensor, CPU ms per image, 1 thread,"
               f" best of {args.rounds} rounds")
         print("| image | transform | Pillow + torchvision | cbir exact | speed-up | cbir fast | speed-up "
               "| fast vs exact: mean / max abs diff |")

@@ -176,7 +176,8 @@ uint64_t max_file_bytes(const DecodeOptions& opts) {
   return opts.max_pixels > cap ? UINT64_MAX : opts.max_pixels * 9 + (1u << 20);
 }
 
-std::vector<uint8_t> read_file(const std::string& path, const DecodeOptions& opts) {
+// Into recycled pixel memory too: a large file's bytes are as costly to fault in as pixels.
+Pixels read_file(const std::string& path, const DecodeOptions& opts) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     const int err = errno;
@@ -195,7 +196,7 @@ std::vector<uint8_t> read_file(const std::string& path, const DecodeOptions& opt
     fail_image(CBIR_EIMAGE_TOO_LARGE, path,
                "the file is " + std::to_string(st.st_size) +
                    " bytes, more than any image within the pixel limit needs");
-  std::vector<uint8_t> bytes(static_cast<size_t>(st.st_size));
+  Pixels bytes(static_cast<size_t>(st.st_size));
   size_t done = 0;
   while (done < bytes.size()) {
     const ssize_t got = ::read(fd, bytes.data() + done, bytes.size() - done);
@@ -234,7 +235,7 @@ Image decode_memory(const uint8_t* data, size_t size, const DecodeOptions& opts,
 
 Image decode_file(const std::string& path, const DecodeOptions& opts) {
   check_options(opts);
-  const std::vector<uint8_t> bytes = read_file(path, opts);
+  const Pixels bytes = read_file(path, opts);
   return decode_memory(bytes.data(), bytes.size(), opts, path);
 }
 

@@ -122,8 +122,12 @@ Decoded decode_jpeg(const uint8_t* data, size_t size, const DecodeOptions& opts,
   Decompressor tj;
   if (tj.handle == nullptr) fail(CBIR_ENOMEM, "cannot start the JPEG decoder: " + tj.error());
   int width = 0, height = 0, subsampling = 0, colorspace = 0;
-  if (tjDecompressHeader3(tj.handle, data, size, &width, &height, &subsampling, &colorspace) != 0)
-    fail_image(CBIR_EIMAGE_CORRUPT, name, "invalid JPEG header: " + tj.error());
+  if (tjDecompressHeader3(tj.handle, data, size, &width, &height, &subsampling, &colorspace) != 0) {
+    const std::string why = tj.error();  // e.g. 12-bit or lossless JPEG: libjpeg-turbo's 8-bit only
+    if (why.find("Unsupported JPEG") != std::string::npos)
+      fail_image(CBIR_EIMAGE_FORMAT, name, "this kind of JPEG is not supported (" + why + ")");
+    fail_image(CBIR_EIMAGE_CORRUPT, name, "invalid JPEG header: " + why);
+  }
   check_dimensions(static_cast<uint64_t>(width), static_cast<uint64_t>(height), opts, name);
 
   const tjscalingfactor sf = opts.fast_min_side > 0
@@ -134,7 +138,7 @@ Decoded decode_jpeg(const uint8_t* data, size_t size, const DecodeOptions& opts,
   out.image.height = TJSCALED(height, sf);
   const size_t pixels = static_cast<size_t>(out.image.width) * out.image.height;
   const bool cmyk = colorspace == TJCS_CMYK || colorspace == TJCS_YCCK;
-  std::vector<uint8_t> raw(pixels * (cmyk ? 4 : 3));
+  Pixels raw(pixels * (cmyk ? 4 : 3));
   // LIMITSCANS: a progressive file with hundreds of scans is an attack, not a photo.
   if (tjDecompress2(tj.handle, data, size, raw.data(), out.image.width, 0, out.image.height,
                     cmyk ? TJPF_CMYK : TJPF_RGB, TJFLAG_LIMITSCANS) != 0) {

@@ -8,15 +8,47 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace cbir::image {
+
+namespace detail {
+void* acquire_pixels(size_t bytes);                  // throws std::bad_alloc
+void release_pixels(void* ptr, size_t bytes) noexcept;
+}  // namespace detail
+
+// Pixel memory: large blocks are recycled through a small cache (pixel_memory.cpp) instead of
+// being faulted in afresh for every image, and resize() leaves new bytes uninitialised, since
+// every producer of pixels writes all of them.
+template <class T>
+struct PixelAllocator {
+  using value_type = T;
+  PixelAllocator() = default;
+  template <class U>
+  PixelAllocator(const PixelAllocator<U>&) noexcept {}
+  T* allocate(size_t n) { return static_cast<T*>(detail::acquire_pixels(n * sizeof(T))); }
+  void deallocate(T* p, size_t n) noexcept { detail::release_pixels(p, n * sizeof(T)); }
+  template <class U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;  // default-initialised: no zero fill
+  }
+  template <class U, class... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+  template <class U>
+  bool operator==(const PixelAllocator<U>&) const noexcept { return true; }
+  template <class U>
+  bool operator!=(const PixelAllocator<U>&) const noexcept { return false; }
+};
+using Pixels = std::vector<uint8_t, PixelAllocator<uint8_t>>;
 
 // 8-bit RGB, rows of width*3 bytes, no padding (what Pillow's convert('RGB') gives).
 struct Image {
   int width = 0;
   int height = 0;
-  std::vector<uint8_t> rgb;
+  Pixels rgb;
 };
 
 struct DecodeOptions {

@@ -15,6 +15,10 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__SSE2__) && defined(__GNUC__)
+#include <tmmintrin.h>
+#define CBIR_HAVE_SSSE3_PATH 1  // compiled for SSSE3 in one function, chosen at run time
+#endif
 
 #include "common/error.hpp"
 
@@ -108,14 +112,76 @@ int32_t pair16(int16_t first, int16_t second) {
   return static_cast<int32_t>(bits);
 }
 
-// Sum of the four int32 lanes of hi * 2048 + lo (wrapping lane arithmetic; the true total fits).
-int32_t combine(__m128i lo, __m128i hi) {
-  __m128i v = _mm_add_epi32(_mm_slli_epi32(hi, kLoBits), lo);
-  v = _mm_add_epi32(v, _mm_shuffle_epi32(v, _MM_SHUFFLE(1, 0, 3, 2)));
-  v = _mm_add_epi32(v, _mm_shuffle_epi32(v, _MM_SHUFFLE(2, 3, 0, 1)));
-  return _mm_cvtsi128_si32(v);
+// The three channels' sums, each split over four lanes as lo and hi * 2048, reduced and
+// rounded to bytes: lane c of the result holds channel c's clipped value.
+__m128i finish_rgb(__m128i lo_r, __m128i hi_r, __m128i lo_g, __m128i hi_g, __m128i lo_b,
+                   __m128i hi_b) {
+  // Lane arithmetic wraps; the true totals fit int32, so the wrapped partial sums add up to them.
+  const __m128i r = _mm_add_epi32(_mm_slli_epi32(hi_r, kLoBits), lo_r);
+  const __m128i g = _mm_add_epi32(_mm_slli_epi32(hi_g, kLoBits), lo_g);
+  const __m128i b = _mm_add_epi32(_mm_slli_epi32(hi_b, kLoBits), lo_b);
+  const __m128i rg = _mm_add_epi32(_mm_unpacklo_epi32(r, g), _mm_unpackhi_epi32(r, g));
+  const __m128i b0 = _mm_add_epi32(_mm_unpacklo_epi32(b, _mm_setzero_si128()),
+                                   _mm_unpackhi_epi32(b, _mm_setzero_si128()));
+  __m128i sum = _mm_add_epi32(_mm_unpacklo_epi64(rg, b0), _mm_unpackhi_epi64(rg, b0));
+  sum = _mm_srai_epi32(_mm_add_epi32(sum, _mm_set1_epi32(kHalf)), kPrecisionBits);
+  // Saturating packs clamp to 0..255, as clip8 does.
+  return _mm_packus_epi16(_mm_packs_epi32(sum, sum), _mm_setzero_si128());
 }
 #endif
+
+// Splits n RGB pixels into three channel rows.
+void deinterleave_portable(const uint8_t* in, size_t n, uint8_t* r, uint8_t* g, uint8_t* b) {
+  for (size_t x = 0; x < n; ++x, in += 3) {
+    r[x] = in[0];
+    g[x] = in[1];
+    b[x] = in[2];
+  }
+}
+
+#if defined(CBIR_HAVE_SSSE3_PATH)
+__attribute__((target("ssse3"))) __m128i gather(__m128i a, __m128i b, __m128i c, __m128i ka,
+                                                 __m128i kb, __m128i kc) {
+  return _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(a, ka), _mm_shuffle_epi8(b, kb)),
+                      _mm_shuffle_epi8(c, kc));
+}
+
+// 16 pixels (48 bytes) per step: each channel gathered from the three 16-byte loads by pshufb
+// (index -1 gives 0) and or-ed together.
+__attribute__((target("ssse3"))) void deinterleave_ssse3(const uint8_t* in, size_t n,
+                                                         uint8_t* r, uint8_t* g, uint8_t* b) {
+  const auto mask = [](int8_t first, int8_t step, int from, int count) {
+    alignas(16) int8_t m[16];
+    for (int i = 0; i < 16; ++i) m[i] = -1;
+    for (int i = 0; i < count; ++i) m[from + i] = static_cast<int8_t>(first + step * i);
+    return _mm_load_si128(reinterpret_cast<const __m128i*>(m));
+  };
+  // Channel c's bytes sit at 3k + c of the 48; those are in the first, second or third load.
+  const __m128i ra = mask(0, 3, 0, 6), rb = mask(2, 3, 6, 5), rc = mask(1, 3, 11, 5);
+  const __m128i ga = mask(1, 3, 0, 5), gb = mask(0, 3, 5, 6), gc = mask(2, 3, 11, 5);
+  const __m128i ba = mask(2, 3, 0, 5), bb = mask(1, 3, 5, 5), bc = mask(0, 3, 10, 6);
+  size_t x = 0;
+  for (; x + 16 <= n; x += 16, in += 48) {
+    const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in));
+    const __m128i m = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + 16));
+    const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + 32));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(r + x), gather(a, m, c, ra, rb, rc));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(g + x), gather(a, m, c, ga, gb, gc));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(b + x), gather(a, m, c, ba, bb, bc));
+  }
+  deinterleave_portable(in, n - x, r + x, g + x, b + x);
+}
+#endif
+
+void deinterleave(const uint8_t* in, size_t n, uint8_t* r, uint8_t* g, uint8_t* b,
+                  Kernels kernels) {
+#if defined(CBIR_HAVE_SSSE3_PATH)
+  static const bool ssse3 = __builtin_cpu_supports("ssse3");
+  if (kernels == Kernels::best && ssse3) return deinterleave_ssse3(in, n, r, g, b);
+#endif
+  (void)kernels;
+  deinterleave_portable(in, n, r, g, b);
+}
 
 // One output row of the horizontal pass from one source row, split into channel planes
 // (planes[c] holds the row's channel c from column `offset` on, zero-padded by `stride`).
@@ -128,18 +194,27 @@ void horizontal_row(const uint8_t* const planes[3], int offset, const Taps& t, u
 #if defined(__SSE2__)
     if (kernels == Kernels::best) {
       const __m128i zero = _mm_setzero_si128();
-      __m128i lo[3] = {zero, zero, zero}, hi[3] = {zero, zero, zero};
+      __m128i lo_r = zero, hi_r = zero, lo_g = zero, hi_g = zero, lo_b = zero, hi_b = zero;
       for (int i = 0; i < n; i += 8) {
         const __m128i klo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(&t.lo[at + i]));
         const __m128i khi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(&t.hi[at + i]));
-        for (int c = 0; c < 3; ++c) {
-          const __m128i px = _mm_unpacklo_epi8(
+        auto load = [&](int c) {
+          return _mm_unpacklo_epi8(
               _mm_loadl_epi64(reinterpret_cast<const __m128i*>(planes[c] + s + i)), zero);
-          lo[c] = _mm_add_epi32(lo[c], _mm_madd_epi16(px, klo));
-          hi[c] = _mm_add_epi32(hi[c], _mm_madd_epi16(px, khi));
-        }
+        };
+        const __m128i r = load(0), g = load(1), b = load(2);
+        lo_r = _mm_add_epi32(lo_r, _mm_madd_epi16(r, klo));
+        hi_r = _mm_add_epi32(hi_r, _mm_madd_epi16(r, khi));
+        lo_g = _mm_add_epi32(lo_g, _mm_madd_epi16(g, klo));
+        hi_g = _mm_add_epi32(hi_g, _mm_madd_epi16(g, khi));
+        lo_b = _mm_add_epi32(lo_b, _mm_madd_epi16(b, klo));
+        hi_b = _mm_add_epi32(hi_b, _mm_madd_epi16(b, khi));
       }
-      for (int c = 0; c < 3; ++c) dst[c] = clip8(kHalf + combine(lo[c], hi[c]));
+      const uint32_t rgb = static_cast<uint32_t>(
+          _mm_cvtsi128_si32(finish_rgb(lo_r, hi_r, lo_g, hi_g, lo_b, hi_b)));
+      dst[0] = static_cast<uint8_t>(rgb);
+      dst[1] = static_cast<uint8_t>(rgb >> 8);
+      dst[2] = static_cast<uint8_t>(rgb >> 16);
       continue;
     }
 #endif
@@ -170,12 +245,8 @@ Image horizontal(const Image& src, int row0, int rows, const Taps& t, Kernels ke
   uint8_t* const b = g + span + t.stride;
   const uint8_t* const planes[3] = {r, g, b};
   for (int y = 0; y < rows; ++y) {
-    const uint8_t* in = src.rgb.data() + ((static_cast<size_t>(row0) + y) * src.width + first) * 3;
-    for (size_t x = 0; x < span; ++x, in += 3) {
-      r[x] = in[0];
-      g[x] = in[1];
-      b[x] = in[2];
-    }
+    deinterleave(src.rgb.data() + ((static_cast<size_t>(row0) + y) * src.width + first) * 3, span,
+                 r, g, b, kernels);
     horizontal_row(planes, first, t, out.rgb.data() + static_cast<size_t>(y) * w * 3, kernels);
   }
   return out;

@@ -23,6 +23,7 @@
 
 using namespace cbir::image;
 using fixtures::Bytes;
+using fixtures::px;
 
 namespace {
 
@@ -240,37 +241,37 @@ TEST_CASE("the pixel limit is checked against the header") {
 TEST_CASE("PNG variants become RGB as Pillow's convert('RGB') makes them") {
   const int w = 5, h = 3;
   const Bytes rgb = fixtures::pattern(w, h, 3);
-  SECTION("8-bit RGB") { CHECK(decode(fixtures::png(w, h, 2, 8, rgb)).image.rgb == rgb); }
+  SECTION("8-bit RGB") { CHECK(px(decode(fixtures::png(w, h, 2, 8, rgb)).image) == rgb); }
   SECTION("interlaced (Adam7)") {
     const Bytes big = fixtures::pattern(13, 11, 3);
-    CHECK(decode(fixtures::png(13, 11, 2, 8, big, {}, {}, true)).image.rgb == big);
+    CHECK(px(decode(fixtures::png(13, 11, 2, 8, big, {}, {}, true)).image) == big);
   }
   SECTION("RGBA: alpha dropped, not blended") {
     const Bytes rgba = fixtures::pattern(w, h, 4);
     Bytes want;
     for (size_t i = 0; i < rgba.size(); i += 4) want.insert(want.end(), {rgba[i], rgba[i + 1], rgba[i + 2]});
-    CHECK(decode(fixtures::png(w, h, 6, 8, rgba)).image.rgb == want);
+    CHECK(px(decode(fixtures::png(w, h, 6, 8, rgba)).image) == want);
   }
   SECTION("gray and gray+alpha: gray replicated") {
     const Bytes gray = fixtures::pattern(w, h, 1), ga = fixtures::pattern(w, h, 2);
     Bytes want, want_ga;
     for (uint8_t v : gray) want.insert(want.end(), {v, v, v});
     for (size_t i = 0; i < ga.size(); i += 2) want_ga.insert(want_ga.end(), {ga[i], ga[i], ga[i]});
-    CHECK(decode(fixtures::png(w, h, 0, 8, gray)).image.rgb == want);
-    CHECK(decode(fixtures::png(w, h, 4, 8, ga)).image.rgb == want_ga);
+    CHECK(px(decode(fixtures::png(w, h, 0, 8, gray)).image) == want);
+    CHECK(px(decode(fixtures::png(w, h, 4, 8, ga)).image) == want_ga);
   }
   SECTION("palette, with transparency: colours expanded, alpha dropped") {
     const Bytes palette = {10, 20, 30, 40, 50, 60, 70, 80, 90};
     const Bytes index = {0, 1, 2, 1, 0, 2, 2, 2, 1, 0, 0, 1, 2, 0, 1};
     Bytes want;
     for (uint8_t i : index) want.insert(want.end(), palette.begin() + 3 * i, palette.begin() + 3 * i + 3);
-    CHECK(decode(fixtures::png(w, h, 3, 8, index, {{"PLTE", palette}, {"tRNS", {0, 128}}})).image.rgb == want);
+    CHECK(px(decode(fixtures::png(w, h, 3, 8, index, {{"PLTE", palette}, {"tRNS", {0, 128}}})).image) == want);
   }
   SECTION("16-bit: the high byte of each sample") {
     const Bytes rgb16 = fixtures::pattern(w, h, 6);
     Bytes want;
     for (size_t i = 0; i < rgb16.size(); i += 2) want.push_back(rgb16[i]);  // big-endian samples
-    CHECK(decode(fixtures::png(w, h, 2, 16, rgb16)).image.rgb == want);
+    CHECK(px(decode(fixtures::png(w, h, 2, 16, rgb16)).image) == want);
   }
   SECTION("1-bit gray: black and white") {
     const Bytes bits = {0xA0, 0x40, 0xF8};  // rows of 5 pixels: 10100, 01000, 11111
@@ -289,7 +290,7 @@ TEST_CASE("BMP, TGA and PPM decode to their exact pixels") {
     const Outcome o = decode(file);
     REQUIRE(o.code == CBIR_OK);
     CHECK((o.image.width == w && o.image.height == h));
-    CHECK(o.image.rgb == rgb);
+    CHECK(px(o.image) == rgb);
   }
 }
 
@@ -317,7 +318,7 @@ TEST_CASE("EXIF orientation turns the image upright like ImageOps.exif_transpose
   for (const Bytes& tiff : {fixtures::exif_tiff(9), fixtures::exif_tiff(0), Bytes{'I', 'I', 42, 0, 0xFF, 0xFF, 0, 0}, Bytes{'X'}}) {
     const Outcome o = decode(fixtures::png(3, 2, 2, 8, rgb, {{"eXIf", tiff}}));
     REQUIRE(o.code == CBIR_OK);
-    CHECK(o.image.rgb == rgb);
+    CHECK(px(o.image) == rgb);
   }
 }
 
@@ -328,10 +329,10 @@ TEST_CASE("EXIF orientation in a JPEG's APP1 segment") {
   const Outcome turned = decode(fixtures::jpeg_with_exif(jpeg, fixtures::exif_tiff(8)));
   REQUIRE(turned.code == CBIR_OK);
   CHECK((turned.image.width == 480 && turned.image.height == 640));
-  CHECK(turned.image.rgb == detail::apply_orientation(plain, 8).rgb);
+  CHECK(px(turned.image) == px(detail::apply_orientation(plain, 8)));
   DecodeOptions off;
   off.exif_orientation = false;
-  CHECK(decode(fixtures::jpeg_with_exif(jpeg, fixtures::exif_tiff(8)), off).image.rgb == plain.rgb);
+  CHECK(px(decode(fixtures::jpeg_with_exif(jpeg, fixtures::exif_tiff(8)), off).image) == px(plain));
 }
 
 TEST_CASE("cut short anywhere: an error, never a partial image") {
@@ -355,7 +356,7 @@ TEST_CASE("cut short anywhere: an error, never a partial image") {
       if (o.code == CBIR_OK) {
         // Only a GIF may stop early legitimately: its first frame can be whole without the rest.
         CHECK(kind == "gif");
-        CHECK(o.image.rgb == whole.rgb);
+        CHECK(px(o.image) == px(whole));
       } else {
         CHECK(is_image_error(o.code));
         if (cut >= 60 && kind != "gif") CHECK(o.code == CBIR_EIMAGE_TRUNCATED);
@@ -450,13 +451,29 @@ TEST_CASE("raw pixels: RGB with stride, RGBA and gray") {
     strided.insert(strided.end(), rgb.begin() + y * w * 3, rgb.begin() + (y + 1) * w * 3);
     strided.insert(strided.end(), {0xEE, 0xEE});  // padding at each row's end
   }
-  CHECK(from_pixels(rgb.data(), w, h, 0, PixelFormat::rgb8).rgb == rgb);
-  CHECK(from_pixels(strided.data(), w, h, w * 3 + 2, PixelFormat::rgb8).rgb == rgb);
-  CHECK(from_pixels(rgba.data(), w, h, 0, PixelFormat::rgba8).rgb == rgb);
+  CHECK(px(from_pixels(rgb.data(), w, h, 0, PixelFormat::rgb8)) == rgb);
+  CHECK(px(from_pixels(strided.data(), w, h, w * 3 + 2, PixelFormat::rgb8)) == rgb);
+  CHECK(px(from_pixels(rgba.data(), w, h, 0, PixelFormat::rgba8)) == rgb);
   const Bytes gray = {1, 2, 3, 4, 5, 6};
-  CHECK(from_pixels(gray.data(), w, h, 0, PixelFormat::gray8).rgb ==
+  CHECK(px(from_pixels(gray.data(), w, h, 0, PixelFormat::gray8)) ==
         Bytes{1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 5, 5, 5, 6, 6, 6});
   CHECK_THROWS_AS(from_pixels(nullptr, w, h, 0, PixelFormat::rgb8), cbir::Error);
   CHECK_THROWS_AS(from_pixels(rgb.data(), 0, h, 0, PixelFormat::rgb8), cbir::Error);
   CHECK_THROWS_AS(from_pixels(rgb.data(), w, h, 5, PixelFormat::rgb8), cbir::Error);
+}
+
+TEST_CASE("a JPEG process libjpeg-turbo cannot decode is an unsupported format, not damage") {
+  CBIR_REQUIRE_GOLDEN(dir);
+  Bytes jpeg = fixtures::read_bytes(dir + "/images/photo_640x480_q90.jpg");
+  bool patched = false;
+  for (size_t i = 2; i + 1 < jpeg.size() && !patched; ++i)
+    if (jpeg[i] == 0xFF && jpeg[i + 1] == 0xC0) {
+      jpeg[i + 1] = 0xC3;  // baseline -> lossless (SOF3)
+      patched = true;
+    }
+  REQUIRE(patched);
+  const Outcome o = decode(jpeg);
+  INFO(o.message);
+  CHECK(o.code == CBIR_EIMAGE_FORMAT);
+  CHECK(contains(o.message, "not supported"));
 }

@@ -15,6 +15,9 @@ namespace fixtures {
 
 using Bytes = std::vector<uint8_t>;
 
+// An image's pixels as plain bytes, to compare with expected ones.
+inline Bytes px(const cbir::image::Image& img) { return Bytes(img.rgb.begin(), img.rgb.end()); }
+
 inline Bytes read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
