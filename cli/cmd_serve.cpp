@@ -139,6 +139,7 @@ int cmd_serve(int argc, char** argv) {
   httplib::Server server;
   serve::add_routes(server, gallery, thumbnails);
   server.set_keep_alive_max_count(1000);
+  server.set_tcp_nodelay(true);  // else small answers wait ~40 ms on Nagle + delayed ACK
   server.new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
   if (args.has("--log"))
     server.set_logger([](const httplib::Request& req, const httplib::Response& res) {

@@ -2,7 +2,7 @@
 
 #include <cerrno>
 #include <cstdlib>
-#include <regex>
+#include <cstring>
 #include <string>
 
 #include "http_error.hpp"
@@ -53,6 +53,8 @@ httplib::Server::Handler guarded(F route) {
       set_error(res, 503, "out of memory: try again with a smaller request");
     } catch (const std::exception& e) {
       set_error(res, 500, e.what());
+    } catch (...) {
+      set_error(res, 500, "internal server error");
     }
   };
 }
@@ -84,6 +86,16 @@ size_t parse_count(const std::string& name, const std::string& text, size_t min,
   return n;
 }
 
+// The route pattern (httplib routes are regular expressions) matching just this path.
+std::string exact_pattern(const char* path) {
+  std::string pattern;
+  for (const char* c = path; *c; ++c) {
+    if (std::strchr(".+*?()[]{}^$|\\", *c)) pattern += '\\';
+    pattern += *c;
+  }
+  return pattern;
+}
+
 // An item id from a URL path segment (digits only, by the route's pattern).
 int64_t parse_id(const std::string& text) {
   errno = 0;
@@ -110,7 +122,8 @@ Page page_from(const httplib::Request& req, const Gallery& gallery) {
   Page page;
   std::string v;
   if (param(req, "k", &v)) page.k = parse_count("k", v, 1, gallery.limits().max_k);
-  if (param(req, "offset", &v)) page.offset = parse_count("offset", v, 0, gallery.limits().max_depth);
+  if (param(req, "offset", &v))
+    page.offset = parse_count("offset", v, 0, gallery.limits().max_depth);
   return page;
 }
 
@@ -164,16 +177,22 @@ json search_post(const httplib::Request& req, const Gallery& gallery) {
 
 void add_routes(httplib::Server& server, const Gallery& gallery, Thumbnails& thumbnails) {
   for (const PageAsset& asset : kPageAssets) {
-    std::string pattern = std::regex_replace(std::string(asset.url), std::regex(R"([.])"), R"(\.)");
-    server.Get(pattern, guarded([asset](const httplib::Request&, httplib::Response& res) {
+    auto serve_asset = [asset](const httplib::Request&, httplib::Response& res) {
       res.set_content(asset.text, asset.type);
       res.set_header("Cache-Control", "no-cache");
       res.set_header("Content-Security-Policy",
                      "default-src 'self'; img-src 'self' blob:; object-src 'none'");
-    }));
+    };
+    server.Get(exact_pattern(asset.url), guarded(serve_asset));
   }
 
-  server.Get("/api/info", json_route([&](const httplib::Request&) { return gallery.info(); }));
+  server.Get("/api/info", json_route([&](const httplib::Request&) {
+    json info = gallery.info();
+    Thumbnails::Stats t = thumbnails.stats();
+    info["thumbnails"] = {{"entries", t.entries}, {"bytes", t.bytes}, {"hits", t.hits},
+                          {"misses", t.misses}};
+    return info;
+  }));
 
   server.Get("/api/search", json_route([&](const httplib::Request& req) {
     if (!req.has_param("q"))

@@ -36,9 +36,14 @@ Thumbnails::Thumbnails(const cbir_collection_t* coll, int32_t side, size_t cache
     : coll_(coll), side_(side), cache_bytes_(cache_bytes) {}
 
 std::shared_ptr<const std::string> Thumbnails::get(int64_t id) {
+  cbir_item_t* raw = nullptr;
+  check_http(cbir_collection_get(&raw, coll_, id), "item " + std::to_string(id));
+  std::unique_ptr<cbir_item_t, CbirFree> item(raw);
+  std::string key = std::to_string(id) + ':' + item->content_hash + ':' +
+                    std::to_string(item->size) + ':' + std::to_string(item->mtime);
   {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = index_.find(id);
+    auto it = index_.find(key);
     if (it != index_.end()) {
       ++hits_;
       lru_.splice(lru_.begin(), lru_, it->second);
@@ -47,18 +52,18 @@ std::shared_ptr<const std::string> Thumbnails::get(int64_t id) {
     ++misses_;
   }
   // Made outside the lock, so slow decodes do not queue behind each other; two requests for
-  // the same new id may both make it, and the second simply replaces the first.
-  std::shared_ptr<const std::string> jpeg = make(id);
+  // the same new item may both make it, and the second simply replaces the first.
+  std::shared_ptr<const std::string> jpeg = make(*item);
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = index_.find(id);
+  auto it = index_.find(key);
   if (it != index_.end()) {
     bytes_ -= it->second->second->size();
     lru_.erase(it->second);
     index_.erase(it);
   }
   if (jpeg->size() <= cache_bytes_) {
-    lru_.emplace_front(id, jpeg);
-    index_[id] = lru_.begin();
+    lru_.emplace_front(key, jpeg);
+    index_[key] = lru_.begin();
     bytes_ += jpeg->size();
   }
   while (bytes_ > cache_bytes_ && !lru_.empty()) {
@@ -69,14 +74,10 @@ std::shared_ptr<const std::string> Thumbnails::get(int64_t id) {
   return jpeg;
 }
 
-std::shared_ptr<const std::string> Thumbnails::make(int64_t id) const {
-  std::string what = "item " + std::to_string(id);
-  cbir_item_t* raw = nullptr;
-  check_http(cbir_collection_get(&raw, coll_, id), what);
-  std::unique_ptr<cbir_item_t, CbirFree> item(raw);
+std::shared_ptr<const std::string> Thumbnails::make(const cbir_item_t& item) const {
   // Small images are not enlarged: the browser scales them, and the bytes stay few.
   int32_t side = side_;
-  if (item->width > 0 && item->height > 0) side = std::min({side, item->width, item->height});
+  if (item.width > 0 && item.height > 0) side = std::min({side, item.width, item.height});
 
   cbir_preprocess_options_t opts = CBIR_PREPROCESS_OPTIONS_INIT;
   opts.resize = CBIR_RESIZE_SHORTER_SIDE_THEN_CENTER_CROP;
@@ -86,7 +87,8 @@ std::shared_ptr<const std::string> Thumbnails::make(int64_t id) const {
   opts.fast_decode = 1;  // a thumbnail does not need the exact pixels; large JPEGs decode faster
   uint8_t* pixels = nullptr;
   int32_t h = 0, w = 0;
-  check_http(cbir_image_preprocess_file(&pixels, &h, &w, item->uri, &opts), what);
+  check_http(cbir_image_preprocess_file(&pixels, &h, &w, item.uri, &opts),
+             "item " + std::to_string(item.id));
   std::unique_ptr<uint8_t, CbirFree> owned(pixels);
   return std::make_shared<const std::string>(encode_jpeg(pixels, w, h, 85));
 }

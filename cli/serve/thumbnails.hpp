@@ -24,8 +24,9 @@ class Thumbnails {
   Thumbnails(const cbir_collection_t* coll, int32_t side, size_t cache_bytes);
 
   // The JPEG of item `id`: only ids of the collection name a file, never a path from a request.
-  // Throws HttpError: 404 for an unknown id or a file that is gone, 4xx for a file that is no
-  // longer a decodable image. Safe from many threads at once.
+  // The cache is keyed by the item's id and content, so an item removed or re-indexed with
+  // other content is never answered from it. Throws HttpError: 404 for an unknown id or a file
+  // that is gone, 4xx for a file that is no longer a decodable image. Safe from many threads.
   std::shared_ptr<const std::string> get(int64_t id);
 
   struct Stats {
@@ -35,15 +36,15 @@ class Thumbnails {
   Stats stats() const;
 
  private:
-  std::shared_ptr<const std::string> make(int64_t id) const;
+  std::shared_ptr<const std::string> make(const cbir_item_t& item) const;
 
   const cbir_collection_t* coll_;
   int32_t side_;
   size_t cache_bytes_;
   mutable std::mutex mu_;
   // Most recently used first; the map points into the list.
-  std::list<std::pair<int64_t, std::shared_ptr<const std::string>>> lru_;
-  std::unordered_map<int64_t, decltype(lru_)::iterator> index_;
+  std::list<std::pair<std::string, std::shared_ptr<const std::string>>> lru_;
+  std::unordered_map<std::string, decltype(lru_)::iterator> index_;
   size_t bytes_ = 0;
   uint64_t hits_ = 0, misses_ = 0;
 };

@@ -17,6 +17,7 @@ import signal
 import socket
 import struct
 import subprocess
+import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 
@@ -46,6 +47,18 @@ def jpeg(colour, size=(96, 64)):
     return out.getvalue()
 
 
+def start_server(db, model, *options):
+    """A `cbir serve` on a free port: (process, port)."""
+    proc = subprocess.Popen([CBIR, "serve", "--db", str(db), "--model", model, "--port", "0",
+                             *options], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()
+    m = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+    if not m:
+        proc.kill()
+        raise AssertionError(f"cbir serve did not start: {line!r} {proc.stderr.read()!r}")
+    return proc, int(m.group(1))
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     model = model_dir()
@@ -54,23 +67,22 @@ def server(tmp_path_factory):
     gallery.mkdir()
     for name, rgb in COLOURS.items():
         (gallery / f"{name}.jpg").write_bytes(jpeg(rgb))
-    # A PNG too, and a secret next to the gallery that must never be served.
+    # A PNG, a JPEG stored sideways (EXIF orientation 6), and a secret next to the gallery
+    # that must never be served.
     Image.new("RGB", (40, 300), (120, 0, 200)).save(gallery / "tall_purple.png")
+    sideways = Image.new("RGB", (96, 64), (230, 20, 20))
+    sideways.paste((20, 20, 230), (48, 0, 96, 64))  # stored: red left half, blue right half
+    exif = Image.Exif()
+    exif[0x0112] = 6  # shown rotated 90 degrees clockwise: red on top, blue below
+    sideways.save(gallery / "exif_rotated.jpg", quality=95, exif=exif.tobytes())
     (root / "secret.txt").write_text("top secret\n")
     db = root / "db"
     subprocess.run([CBIR, "index", str(gallery), "--db", str(db), "--model", model],
                    check=True, capture_output=True, timeout=300)
-    proc = subprocess.Popen(
-        [CBIR, "serve", "--db", str(db), "--model", model, "--port", "0", "--refresh", "0",
-         "--max-upload-mb", str(MAX_UPLOAD_MB), "--thumb-size", "128"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    line = proc.stdout.readline()
-    m = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
-    if not m:
-        proc.kill()
-        raise AssertionError(f"cbir serve did not start: {line!r} {proc.stderr.read()!r}")
-    srv = {"port": int(m.group(1)), "proc": proc, "gallery": gallery, "root": root,
-           "count": len(COLOURS) + 1}
+    proc, port = start_server(db, model, "--refresh", "0", "--max-upload-mb", str(MAX_UPLOAD_MB),
+                              "--thumb-size", "128")
+    srv = {"port": port, "proc": proc, "gallery": gallery, "root": root,
+           "count": len(COLOURS) + 2}
     yield srv
     if proc.poll() is None:
         proc.kill()
@@ -244,7 +256,21 @@ def test_thumbnails_are_small_jpegs_of_items(server):
             assert px[0] > 180 and px[1] < 80 and px[2] < 80, px
     # The second time comes from the cache, byte for byte.
     first = whole["results"][0]["thumb"]
+    before = get_json(server, "/api/info")[1]["thumbnails"]
     assert request(server, "GET", first)[2] == request(server, "GET", first)[2]
+    after = get_json(server, "/api/info")[1]["thumbnails"]
+    assert after["hits"] == before["hits"] + 2 and after["misses"] == before["misses"]
+    assert after["entries"] == server["count"]
+
+
+def test_thumbnails_follow_exif_orientation(server):
+    _, whole = get_json(server, f"/api/search?q=x&k={server['count']}")
+    item = next(r for r in whole["results"] if r["uri"].endswith("exif_rotated.jpg"))
+    img = Image.open(io.BytesIO(request(server, "GET", item["thumb"])[2])).convert("RGB")
+    side = img.size[0]
+    top, bottom = img.getpixel((side // 2, 4)), img.getpixel((side // 2, side - 5))
+    assert top[0] > 180 and top[2] < 80, top        # red on top: turned upright
+    assert bottom[2] > 180 and bottom[0] < 80, bottom
 
 
 def test_upload_search_raw_and_multipart(server):
@@ -403,6 +429,39 @@ def test_concurrent_requests(server):
         statuses = list(pool.map(lambda p: request(server, "GET", p)[0], paths))
     assert statuses == [200] * len(paths)
     assert_alive(server)
+
+
+def test_refresh_takes_in_what_others_commit(tmp_path):
+    # Items indexed or removed by another process while serving show up (--refresh 1), and a
+    # removed item's thumbnail is no longer served, cached or not.
+    model = model_dir()
+    gallery = tmp_path / "gallery"
+    gallery.mkdir()
+    (gallery / "red.jpg").write_bytes(jpeg(COLOURS["red"]))
+    db = tmp_path / "db"
+    index = [CBIR, "index", str(gallery), "--db", str(db), "--model", model]
+    subprocess.run(index, check=True, capture_output=True, timeout=300)
+    proc, port = start_server(db, model, "--refresh", "1")
+    srv = {"port": port, "proc": proc, "count": 1}
+    try:
+        _, doc = get_json(srv, "/api/search?q=red&k=5")
+        red = doc["results"][0]
+        assert request(srv, "GET", red["thumb"])[0] == 200
+        (gallery / "blue.jpg").write_bytes(jpeg(COLOURS["blue"]))
+        subprocess.run(index, check=True, capture_output=True, timeout=300)
+        subprocess.run([CBIR, "remove", "--db", str(db), red["uri"]], check=True,
+                       capture_output=True, timeout=60)
+        deadline = time.monotonic() + 20
+        while get_json(srv, "/api/info")[1]["collection"]["count"] != 1 or \
+                [r["uri"] for r in get_json(srv, "/api/search?q=red&k=5")[1]["results"]] != \
+                [str(gallery / "blue.jpg")]:
+            assert time.monotonic() < deadline, "the server never took in the changes"
+            time.sleep(0.2)
+        assert_error(srv, {404}, "GET", red["thumb"])
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    assert proc.returncode == 0
 
 
 def test_sigterm_stops_cleanly(server):
