@@ -1,4 +1,14 @@
 # The collection (lib/store): unit tests through the C API and of the internals, and a
 # kill-at-random test whose helper writes and commits until SIGKILL stops it.
 cbir_unit_test(test_store
-  SOURCES unit/test_store_internals.cpp unit/test_store_collection.cpp)
+  SOURCES unit/test_store_internals.cpp unit/test_store_collection.cpp
+          unit/test_store_specs.cpp)
+
+# The kill test's helper uses the public C API only, against the real libcbir.
+add_executable(test_store_kill_helper unit/test_store_kill_helper.c)
+target_compile_options(test_store_kill_helper PRIVATE -std=c99 -Wall -Wextra)
+target_link_libraries(test_store_kill_helper PRIVATE cbir::cbir)
+cbir_unit_test(test_store_kill SOURCES unit/test_store_kill.cpp)
+target_compile_definitions(test_store_kill PRIVATE
+  CBIR_STORE_KILL_HELPER="$<TARGET_FILE:test_store_kill_helper>")
+add_dependencies(test_store_kill test_store_kill_helper)

@@ -18,6 +18,7 @@
 
 #include "store/catalog.hpp"
 #include "store/index_spec.hpp"
+#include "store/rw_lock.hpp"
 #include "store/vector_index.hpp"
 
 namespace cbir::store {
@@ -158,7 +159,7 @@ class Collection {
   mutable std::mutex db_mu_;  // the catalog connection
   std::unique_ptr<Catalog> catalog_;
 
-  mutable std::shared_mutex index_mu_;  // searches share it; changing what it guards takes it alone
+  mutable RwLock index_mu_;  // searches share it; changing what it guards takes it alone
   std::unique_ptr<VectorIndex> index_;  // null only after a failed write could not be undone
   int64_t index_seq_ = 0;               // catalog seq the index reflects
   IndexSpec spec_;                      // as configured (may be auto)

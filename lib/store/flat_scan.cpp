@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <mutex>
 
 namespace cbir::store {
 
@@ -49,9 +50,15 @@ class TopK {
   std::vector<Hit> heap_;
 };
 
+// OpenBLAS (pthreads) called from several threads at once makes them spin on sched_yield()
+// for its thread pool, which on a small machine costs more than it gains: searches take
+// turns per block of rows, each using all of BLAS's threads.
+std::mutex blas_mu;
+
 // scores[q * rows + r] = <queries[q], x[r]> for a block of rows.
 void block_scores(const float* x, size_t rows, size_t dim, const float* queries, size_t nq,
                   float* out) {
+  std::lock_guard<std::mutex> lock(blas_mu);
   if (nq == 1) {
     cblas_sgemv(CblasRowMajor, CblasNoTrans, static_cast<int>(rows), static_cast<int>(dim), 1.0f, x,
                 static_cast<int>(dim), queries, 1, 0.0f, out, 1);

@@ -202,7 +202,9 @@ std::string IndexSpec::factory_string() const {
     case IndexKind::Ivf: {
       std::string c = code == IvfCode::Flat  ? "Flat"
                       : code == IvfCode::Sq8 ? "SQ8"
-                                             : "PQ" + std::to_string(pq_m) + "x" + std::to_string(pq_bits);
+                                             : "PQ" + std::to_string(pq_m) + "x" + std::to_string(pq_bits) + "np";
+      // "np": no polysemous training, which only serves Hamming pre-filtering (unused here)
+      // and takes minutes.
       return "IVF" + std::to_string(nlist) + "," + c;
     }
     case IndexKind::Faiss: return factory;
