@@ -2,6 +2,7 @@
 // compiled here, static, so no stb symbol leaves the library. stb reads through callbacks that
 // notice when it asks for bytes past the end: stb itself would read zeros there and hand back
 // a partly blank image as if it were whole.
+#include <array>
 #include <cctype>
 #include <cmath>
 #include <cstring>
@@ -146,6 +147,43 @@ double minimum_bytes(const uint8_t* d, size_t n, Format format, int width, int h
   return 0;
 }
 
+// The colour Pillow shows where a GIF's first frame leaves the canvas transparent: Pillow
+// fills the canvas with the transparent index (index 0 without one) and convert('RGB') looks
+// it up in the frame's palette, where stb gives black. Black when the file cannot say.
+std::array<uint8_t, 3> gif_fill_colour(const uint8_t* d, size_t n) {
+  std::array<uint8_t, 3> colour{0, 0, 0};
+  if (n < 13) return colour;
+  size_t table = 0, entries = 0;  // offset and size of the palette in use
+  size_t pos = 13;
+  if (d[10] & 0x80) {  // global colour table
+    entries = size_t{2} << (d[10] & 7);
+    table = pos;
+    pos += 3 * entries;
+  }
+  int transparent = -1;
+  while (pos < n) {
+    if (d[pos] == 0x21 && pos + 1 < n) {  // an extension: maybe the graphic control one
+      const uint8_t label = d[pos + 1];
+      pos += 2;
+      if (label == 0xF9 && pos + 5 < n && d[pos] == 4 && (d[pos + 1] & 1)) transparent = d[pos + 4];
+      while (pos < n && d[pos] != 0) pos += d[pos] + 1;  // its data sub-blocks
+      ++pos;
+    } else if (d[pos] == 0x2C && pos + 9 < n) {  // the first frame: its own table, if any
+      if (d[pos + 9] & 0x80) {
+        entries = size_t{2} << (d[pos + 9] & 7);
+        table = pos + 10;
+      }
+      break;
+    } else {
+      break;
+    }
+  }
+  const size_t index = transparent >= 0 ? static_cast<size_t>(transparent) : 0;
+  const size_t at = table + 3 * index;
+  if (entries > 0 && index < entries && at + 3 <= n) colour = {d[at], d[at + 1], d[at + 2]};
+  return colour;
+}
+
 }  // namespace
 
 Image decode_stb(const uint8_t* data, size_t size, const DecodeOptions& opts,
@@ -163,15 +201,30 @@ Image decode_stb(const uint8_t* data, size_t size, const DecodeOptions& opts,
                      "x" + std::to_string(height) + " pixels); the file is incomplete");
   }
   Reader reader{data, size};
+  const bool gif = format == Format::gif;  // RGBA, to find the pixels stb leaves transparent
   std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
-      stbi_load_from_callbacks(&kCallbacks, &reader, &width, &height, &channels, 3),
+      stbi_load_from_callbacks(&kCallbacks, &reader, &width, &height, &channels, gif ? 4 : 3),
       stbi_image_free);
   if (!pixels || reader.overread) fail_stb(reader, name, format);
 
   Image img;
   img.width = width;
   img.height = height;
-  img.rgb.assign(pixels.get(), pixels.get() + static_cast<size_t>(width) * height * 3);
+  const size_t count = static_cast<size_t>(width) * height;
+  if (!gif) {
+    img.rgb.assign(pixels.get(), pixels.get() + count * 3);
+    return img;
+  }
+  const std::array<uint8_t, 3> fill = gif_fill_colour(data, size);
+  img.rgb.resize(count * 3);
+  const stbi_uc* in = pixels.get();
+  uint8_t* out = img.rgb.data();
+  for (size_t i = 0; i < count; ++i, in += 4, out += 3) {
+    const uint8_t* rgb = in[3] == 0 ? fill.data() : in;
+    out[0] = rgb[0];
+    out[1] = rgb[1];
+    out[2] = rgb[2];
+  }
   return img;
 }
 

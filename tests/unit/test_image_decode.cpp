@@ -294,6 +294,16 @@ TEST_CASE("BMP, TGA and PPM decode to their exact pixels") {
   }
 }
 
+TEST_CASE("GIF: the first frame; transparent pixels take their palette colour, as in Pillow") {
+  const Bytes palette = {0, 0, 0, 255, 255, 255, 200, 10, 10, 10, 200, 10};
+  const Bytes indices = {0, 1, 2, 3, 2, 2, 1, 0, 3, 3, 3, 2};  // 4x3
+  Bytes want;
+  for (uint8_t i : indices) want.insert(want.end(), palette.begin() + 3 * i, palette.begin() + 3 * i + 3);
+  // Pillow 9.4: Image.open(gif).convert('RGB') gives index 2's colour where 2 is transparent.
+  CHECK(px(decode(fixtures::gif(4, 3, palette, indices, 2)).image) == want);
+  CHECK(px(decode(fixtures::gif(4, 3, palette, indices, -1)).image) == want);
+}
+
 TEST_CASE("EXIF orientation turns the image upright like ImageOps.exif_transpose") {
   // 3x2 image: A B C / D E F, one letter per pixel (its value in all three channels).
   const Bytes letters = {'A', 'B', 'C', 'D', 'E', 'F'};

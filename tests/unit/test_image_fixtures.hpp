@@ -2,6 +2,7 @@
 // JPEG with an EXIF segment. Enough to build every variant a test needs without binary files.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <fstream>
 #include <iterator>
@@ -156,6 +157,48 @@ inline Bytes ppm(int width, int height, const Bytes& rgb) {
   const std::string header = "P6\n" + std::to_string(width) + " " + std::to_string(height) + "\n255\n";
   Bytes out(header.begin(), header.end());
   out.insert(out.end(), rgb.begin(), rgb.end());
+  return out;
+}
+
+// A GIF89a of palette indices (at most 4 colours) with a global palette and, when
+// transparent >= 0, a graphic control extension naming that index transparent. Its LZW data
+// restarts (clear code) every two pixels, so every code stays 3 bits wide.
+inline Bytes gif(int width, int height, const Bytes& palette, const Bytes& indices, int transparent) {
+  Bytes out = {'G', 'I', 'F', '8', '9', 'a'};
+  put_le16(out, width);
+  put_le16(out, height);
+  out.insert(out.end(), {0x81, 0, 0});  // global table of 4 entries
+  Bytes table = palette;
+  table.resize(12, 0);
+  out.insert(out.end(), table.begin(), table.end());
+  if (transparent >= 0)
+    out.insert(out.end(), {0x21, 0xF9, 4, 1, 0, 0, static_cast<uint8_t>(transparent), 0});
+  out.push_back(0x2C);
+  put_le16(out, 0);
+  put_le16(out, 0);
+  put_le16(out, width);
+  put_le16(out, height);
+  out.push_back(0);
+  out.push_back(2);  // LZW minimum code size: clear = 4, end = 5
+  std::vector<int> codes;
+  for (size_t i = 0; i < indices.size(); ++i) {
+    if (i % 2 == 0) codes.push_back(4);
+    codes.push_back(indices[i]);
+  }
+  codes.push_back(5);
+  Bytes packed;
+  uint32_t bits = 0, nbits = 0;
+  for (int c : codes) {
+    bits |= static_cast<uint32_t>(c) << nbits;
+    for (nbits += 3; nbits >= 8; nbits -= 8, bits >>= 8) packed.push_back(bits & 0xFF);
+  }
+  if (nbits) packed.push_back(bits & 0xFF);
+  for (size_t i = 0; i < packed.size(); i += 255) {
+    const size_t n = std::min<size_t>(255, packed.size() - i);
+    out.push_back(static_cast<uint8_t>(n));
+    out.insert(out.end(), packed.begin() + i, packed.begin() + i + n);
+  }
+  out.insert(out.end(), {0, 0x3B});
   return out;
 }
 
