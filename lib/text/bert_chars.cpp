@@ -17,7 +17,7 @@ int combining_class(char32_t cp) { return props(cp)->combining_class; }
 struct AsciiTables {
   std::array<CharKind, 128> kind{};
   std::array<bool, 128> punct{};
-  AsciiTables() {
+  constexpr AsciiTables() {
     for (int c = 0; c < 128; ++c) {
       bool control = c < 0x20 || c == 0x7F;
       bool space = c == ' ' || c == '\t' || c == '\n' || c == '\r';
@@ -27,7 +27,7 @@ struct AsciiTables {
     }
   }
 };
-const AsciiTables kAscii;
+constexpr AsciiTables kAscii;
 
 // The blocks BERT calls "Chinese characters" (CJK Unified Ideographs and their extensions A-E,
 // compatibility ideographs); Hiragana, Katakana and Hangul are not among them.

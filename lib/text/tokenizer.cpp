@@ -78,18 +78,28 @@ std::string invalid_utf8_message(const Utf8Problem& p) {
 
 }  // namespace
 
+// Buffers reused from call to call on a thread, so that tokenizing a query allocates nothing.
 struct Tokenizer::Scratch {
-  std::vector<char32_t> text;   // the decoded text
   std::vector<char32_t> token;  // the current whitespace-delimited token
   std::vector<char32_t> norm;   // that token lower-cased, without accents
   std::string word;             // one word in UTF-8
+  std::vector<int32_t> pieces;  // one text's pieces (encode)
+
+  static Scratch& of_this_thread() {
+    thread_local Scratch scratch;
+    // Memory an enormous text made them take (megabytes without a space) is given back.
+    constexpr size_t kKeep = 1 << 16;
+    if (scratch.token.capacity() > kKeep || scratch.norm.capacity() > kKeep ||
+        scratch.pieces.capacity() > kKeep)
+      scratch = Scratch();
+    return scratch;
+  }
 };
 
 Tokenizer Tokenizer::from_vocab_file(const std::string& path, bool lower_case) {
   std::string bytes = read_vocab_bytes(path);
-  std::vector<char32_t> ignored;
   Utf8Problem p;
-  if (!decode_utf8(bytes, ignored, p)) {
+  if (!check_utf8(bytes, p)) {
     size_t line = 1 + static_cast<size_t>(
                           std::count(bytes.begin(), bytes.begin() + static_cast<long>(p.offset),
                                      '\n'));
@@ -112,11 +122,9 @@ Tokenizer Tokenizer::build(std::vector<std::string> tokens, bool lower_case,
     fail(error_code, source + " has too many tokens");
   Tokenizer t;
   t.lower_case_ = lower_case;
-  std::vector<char32_t> ignored;
   for (size_t i = 0; i < tokens.size(); ++i) {
     Utf8Problem p;
-    ignored.clear();
-    if (!decode_utf8(tokens[i], ignored, p))
+    if (!check_utf8(tokens[i], p))
       fail(error_code, source + ": token " + std::to_string(i) + ": " + invalid_utf8_message(p));
     if (!tokens[i].empty()) t.trie_.insert(tokens[i], static_cast<int32_t>(i));
   }
@@ -133,7 +141,7 @@ Tokenizer Tokenizer::build(std::vector<std::string> tokens, bool lower_case,
 }
 
 std::vector<int32_t> Tokenizer::wordpiece_ids(std::string_view text) const {
-  Scratch scratch;
+  Scratch& scratch = Scratch::of_this_thread();
   std::vector<int32_t> out;
   append_pieces(text, std::numeric_limits<size_t>::max(), out, scratch, -1);
   return out;
@@ -147,8 +155,8 @@ void Tokenizer::encode(const std::vector<std::string_view>& texts, int context_l
   if (texts.empty()) return;
   require(ids != nullptr, "ids must not be NULL");
   const size_t width = static_cast<size_t>(context_length);
-  Scratch scratch;
-  std::vector<int32_t> pieces;
+  Scratch& scratch = Scratch::of_this_thread();
+  std::vector<int32_t>& pieces = scratch.pieces;
   for (size_t i = 0; i < texts.size(); ++i) {
     pieces.clear();
     append_pieces(texts[i], width - 2, pieces, scratch, static_cast<long>(i));
@@ -173,16 +181,21 @@ int64_t Tokenizer::id_of(std::string_view token) const { return trie_.find(token
 
 void Tokenizer::append_pieces(std::string_view text, size_t limit, std::vector<int32_t>& out,
                               Scratch& s, long index) const {
-  s.text.clear();
-  s.text.reserve(text.size());  // never more code points than bytes: decoding never regrows
-  s.token.reserve(text.size());
+  // The whole text is checked, even where the pieces stop early.
   Utf8Problem p;
-  if (!decode_utf8(text, s.text, p))
+  if (!check_utf8(text, p))
     fail(CBIR_EINVAL, (index < 0 ? "" : "text " + std::to_string(index) + ": ") +
                           invalid_utf8_message(p));
   s.token.clear();
-  for (char32_t cp : s.text) {
+  auto flush = [&] {
+    if (!s.token.empty()) add_token(s.token.data(), s.token.data() + s.token.size(), out, s);
+    s.token.clear();
+  };
+  const auto* c = reinterpret_cast<const unsigned char*>(text.data());
+  const auto* const end = c + text.size();
+  while (c < end) {
     if (out.size() >= limit) return;  // the rest would be truncated anyway
+    char32_t cp = next_code_point(c);
     switch (classify(cp)) {
       case CharKind::kDropped:
         break;
@@ -190,17 +203,15 @@ void Tokenizer::append_pieces(std::string_view text, size_t limit, std::vector<i
         s.token.push_back(cp);
         break;
       case CharKind::kSpace:
-        if (!s.token.empty()) add_token(s.token.data(), s.token.data() + s.token.size(), out, s);
-        s.token.clear();
+        flush();
         break;
       case CharKind::kCjk:
-        if (!s.token.empty()) add_token(s.token.data(), s.token.data() + s.token.size(), out, s);
-        s.token.clear();
+        flush();
         add_token(&cp, &cp + 1, out, s);
         break;
     }
   }
-  if (!s.token.empty()) add_token(s.token.data(), s.token.data() + s.token.size(), out, s);
+  flush();
 }
 
 void Tokenizer::add_token(const char32_t* begin, const char32_t* end, std::vector<int32_t>& out,

@@ -2,7 +2,11 @@
 
 namespace cbir::text {
 
-bool decode_utf8(std::string_view bytes, std::vector<char32_t>& out, Utf8Problem& problem) {
+namespace {
+
+// Walks `bytes`, handing each code point to `emit`; stops at the first ill-formed sequence.
+template <class Emit>
+bool walk_utf8(std::string_view bytes, Utf8Problem& problem, Emit&& emit) {
   const auto* s = reinterpret_cast<const unsigned char*>(bytes.data());
   const size_t n = bytes.size();
   size_t i = 0;
@@ -14,7 +18,7 @@ bool decode_utf8(std::string_view bytes, std::vector<char32_t>& out, Utf8Problem
   while (i < n) {
     const unsigned char b = s[i];
     if (b < 0x80) {
-      out.push_back(b);
+      emit(b);
       ++i;
       continue;
     }
@@ -42,10 +46,20 @@ bool decode_utf8(std::string_view bytes, std::vector<char32_t>& out, Utf8Problem
     if (cp < min) return bad("overlong encoding");
     if (cp >= 0xD800 && cp <= 0xDFFF) return bad("UTF-16 surrogate");
     if (cp > 0x10FFFF) return bad("code point beyond U+10FFFF");
-    out.push_back(cp);
+    emit(cp);
     i += len;
   }
   return true;
+}
+
+}  // namespace
+
+bool check_utf8(std::string_view bytes, Utf8Problem& problem) {
+  return walk_utf8(bytes, problem, [](char32_t) {});
+}
+
+bool decode_utf8(std::string_view bytes, std::vector<char32_t>& out, Utf8Problem& problem) {
+  return walk_utf8(bytes, problem, [&](char32_t cp) { out.push_back(cp); });
 }
 
 void append_utf8(char32_t cp, std::string& out) {
