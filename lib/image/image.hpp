@@ -1,7 +1,9 @@
 // Decoding and preprocessing: from files, memory or raw pixels to the float CHW batch rows the
 // image encoders take. Contract shared with lib/model, lib/ingest and lib/c_api; lib/image/
-// implements it. Every failure is a cbir::Error with a CBIR_EIMAGE_* (or CBIR_EIO/ENOTFOUND)
-// code and a message naming the file and the reason.
+// implements it. Every failure is a cbir::Error with a CBIR_EIMAGE_* (or CBIR_EIO/ENOTFOUND,
+// CBIR_EINVAL for bad arguments) code and a message naming the file and the reason.
+// Every function may run on any number of threads at once (the only shared state, the pixel
+// memory cache, is locked).
 #pragma once
 
 #include <array>
@@ -44,7 +46,8 @@ struct PixelAllocator {
 };
 using Pixels = std::vector<uint8_t, PixelAllocator<uint8_t>>;
 
-// 8-bit RGB, rows of width*3 bytes, no padding (what Pillow's convert('RGB') gives).
+// 8-bit RGB, rows of width*3 bytes, no padding (what Pillow's convert('RGB') gives):
+// rgb.size() == width * height * 3.
 struct Image {
   int width = 0;
   int height = 0;
@@ -59,6 +62,9 @@ struct DecodeOptions {
   int fast_min_side = 0;
 };
 
+// The format comes from the bytes, never the name: JPEG, PNG, GIF (first frame), BMP, TGA,
+// binary PNM. Codes: CBIR_EIMAGE_EMPTY, _FORMAT, _TRUNCATED, _CORRUPT, _DIMENSIONS, _TOO_LARGE;
+// for files also CBIR_ENOTFOUND and CBIR_EIO.
 Image decode_file(const std::string& path, const DecodeOptions& opts);
 // `name` only labels error messages (a path, "buffer", an upload's file name).
 Image decode_memory(const uint8_t* data, size_t size, const DecodeOptions& opts,
@@ -83,10 +89,12 @@ struct Recipe {
   int output_side() const { return resize == Resize::squash ? size : crop; }
 };
 
-// Pillow-exact resize (and centre crop) for the recipe: uint8 HWC, output_side() square.
+// Pillow-exact resize (and centre crop) for the recipe, as torchvision 0.14 does it on a PIL
+// image: uint8 HWC, output_side() square. CBIR_EINVAL for a size or crop outside 1..16384.
 Image resize_for(const Image& src, const Recipe& recipe);
 
-// (x/255 - mean) / std into out[3 * side * side], channel-major (CHW).
+// (x/255 - mean) / std into out[3 * side * side], channel-major (CHW), in float32 exactly as
+// ToTensor + Normalize compute it.
 void normalize_chw(const Image& resized, const Recipe& recipe, float* out);
 
 // Decode options a recipe implies for the fast path (fast_min_side from the target size).

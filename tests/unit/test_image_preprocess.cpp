@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iterator>
 #include <random>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -242,4 +243,25 @@ TEST_CASE("the SIMD kernels give the same bytes as the portable ones") {
     CHECK(detail::resample(src, ow, oh, f, 0, 0, ow, oh, detail::Kernels::best).rgb ==
           detail::resample(src, ow, oh, f, 0, 0, ow, oh, detail::Kernels::portable).rgb);
   }
+}
+
+TEST_CASE("decoding and resizing on several threads at once give the single-thread bytes") {
+  CBIR_REQUIRE_GOLDEN(dir);
+  const std::vector<std::string> files = {"large_2000x1500.jpg", "photo_640x480_q90.jpg",
+                                          "palette_150x100.png", "anim_first_frame_120x90.gif",
+                                          "bitmap_123x77.bmp"};
+  std::vector<Pixels> want;
+  for (const std::string& f : files) want.push_back(resize_for(decode_file(dir + "/images/" + f, {}), dino224()).rgb);
+  std::vector<int> mismatches(4, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 3; ++round)
+        for (size_t i = 0; i < files.size(); ++i) {
+          const size_t k = (i + t) % files.size();
+          mismatches[t] += resize_for(decode_file(dir + "/images/" + files[k], {}), dino224()).rgb != want[k];
+        }
+    });
+  for (std::thread& th : threads) th.join();
+  CHECK(mismatches == std::vector<int>(4, 0));
 }
