@@ -2,6 +2,21 @@
 // result for more like it -- and the JSON API behind it (routes in serve/routes.cpp).
 #include "commands.hpp"
 
+#ifdef CBIR_CLI_SERVE
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+
+#include "serve/routes.hpp"
+#include "session.hpp"
+#endif
+
 const char* const cli::kServeUsage =
     "usage: cbir serve [OPTIONS]\n"
     "\n"
@@ -33,19 +48,6 @@ int cli::cmd_serve(int, char**) {
 }
 
 #else
-
-#include <signal.h>
-#include <unistd.h>
-
-#include <chrono>
-#include <cerrno>
-#include <condition_variable>
-#include <cstdio>
-#include <mutex>
-#include <thread>
-
-#include "serve/routes.hpp"
-#include "session.hpp"
 
 namespace cli {
 

@@ -99,8 +99,8 @@ json Gallery::search_text(const std::string& text, const Page& page) const {
   if (text.find('\0') != std::string::npos)
     throw HttpError(400, "the query text contains a NUL character");
   std::vector<float> query(static_cast<size_t>(model_info_.dim));
-  auto t0 = std::chrono::steady_clock::now();
   const char* p = text.c_str();
+  auto t0 = std::chrono::steady_clock::now();
   check_http(cbir_model_embed_texts(query.data(), model_, &p, 1), "query text");
   double embed_ms = ms_since(t0);
   json out = search_vector(query, page);
@@ -121,16 +121,16 @@ json Gallery::search_image(const std::string& bytes, const Page& page) const {
                              " bytes; at most " + std::to_string(limits_.max_upload_bytes) +
                              " are accepted (cbir serve --max-upload-mb)");
   std::vector<float> query(static_cast<size_t>(model_info_.dim));
-  auto t0 = std::chrono::steady_clock::now();
   const void* data = bytes.data();
   size_t size = bytes.size();
   int32_t status = CBIR_OK;
+  auto t0 = std::chrono::steady_clock::now();
   check_http(cbir_model_embed_image_buffers(query.data(), &status, model_, &data, &size, 1),
              "uploaded image");
+  double embed_ms = ms_since(t0);
   if (status != CBIR_OK)
     throw HttpError(http_status_of(status),
                     std::string("uploaded image: ") + cbir_model_item_error(0));
-  double embed_ms = ms_since(t0);
   json out = search_vector(query, page);
   out["query"] = {{"kind", "image"}, {"bytes", bytes.size()}};
   out["timing_ms"]["embed"] = rounded(embed_ms, 1e3);
@@ -151,7 +151,8 @@ json Gallery::similar(int64_t id, const Page& page) const {
   json out = results(ids, scores, page);
   out["query"] = {{"kind", "similar"}, {"id", id}, {"uri", source["uri"]},
                   {"thumb", source["thumb"]}};
-  out["timing_ms"] = {{"embed", 0.0}, {"search", rounded(search_ms, 1e3)}};
+  out["timing_ms"]["embed"] = 0.0;
+  out["timing_ms"]["search"] = rounded(search_ms, 1e3);
   return out;
 }
 
@@ -165,12 +166,13 @@ json Gallery::search_vector(const std::vector<float>& query, const Page& page) c
              "search");
   double search_ms = ms_since(t0);
   json out = results(ids, scores, page);
-  out["timing_ms"] = {{"search", rounded(search_ms, 1e3)}};
+  out["timing_ms"]["search"] = rounded(search_ms, 1e3);
   return out;
 }
 
 json Gallery::results(const std::vector<int64_t>& ids, const std::vector<float>& scores,
                       const Page& page) const {
+  auto t0 = std::chrono::steady_clock::now();
   json list = json::array();
   size_t end = std::min(ids.size(), page.offset + page.k);
   for (size_t i = page.offset; i < end && ids[i] >= 0; ++i) {
@@ -187,7 +189,11 @@ json Gallery::results(const std::vector<int64_t>& ids, const std::vector<float>&
   }
   size_t next = page.offset + page.k;
   bool more = next < ids.size() && ids[next] >= 0;
-  return {{"k", page.k}, {"offset", page.offset}, {"more", more}, {"results", list}};
+  return {{"k", page.k},
+          {"offset", page.offset},
+          {"more", more},
+          {"results", list},
+          {"timing_ms", {{"items", rounded(ms_since(t0), 1e3)}}}};
 }
 
 }  // namespace cli::serve

@@ -42,7 +42,8 @@ class Gallery {
   nlohmann::json item(int64_t id) const;
 
   // Results: {"query": {...}, "k", "offset", "more", "results": [{rank, id, score, uri,
-  // width, height, thumb}], "timing_ms": {"embed", "search"}}.
+  // width, height, thumb}], "timing_ms": {"embed", "search", "items"}}: milliseconds spent
+  // embedding the query, searching the index, and reading the page's items from the catalog.
   nlohmann::json search_text(const std::string& text, const Page& page) const;
   nlohmann::json search_image(const std::string& bytes, const Page& page) const;
   nlohmann::json similar(int64_t id, const Page& page) const;

@@ -214,7 +214,9 @@ def test_text_search_get_and_post_agree(server):
     for r in doc["results"]:
         assert os.path.dirname(r["uri"]) == str(server["gallery"])
         assert r["thumb"] == f"/api/thumb/{r['id']}"
-    assert re.fullmatch(r"embed;dur=[\d.]+, search;dur=[\d.]+", hdrs["server-timing"]), hdrs
+    timing = {k: float(v) for k, v in re.findall(r"(\w+);dur=([\d.]+)", hdrs["server-timing"])}
+    assert timing == doc["timing_ms"] and set(timing) == {"embed", "search", "items"}, hdrs
+    assert timing["embed"] > 0
     status, posted = get_json(server, "/api/search", "POST",
                               json.dumps({"q": "红色", "k": 5}).encode(),
                               {"Content-Type": "application/json"})
