@@ -67,7 +67,7 @@ class Model {
  private:
   Model() = default;
   void finish(float* rows, size_t n, const char* tower) const;
-  void warm_up() const;
+  void warm_up(bool exact) const;
 
   Bundle bundle_;
   Device device_;

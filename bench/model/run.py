@@ -1,0 +1,185 @@
+"""Model inference: cbir (C API over LibTorch) against Python eager and Python TorchScript on the
+same full-size bundle, the same inputs, the same machine, in the same run.
+
+    /usr/bin/python3 bench/model/run.py [--models DIR] [--build DIR] [--threads 1,2]
+                                        [--seconds S] [--rounds N]
+
+Model: Chinese-CLIP ViT-B-16 + RoBERTa-wwm-ext-base at full size with random weights, fp32 and
+int8 (dynamic int8 Linear layers), made by tools/export/make_test_models.py --full-size through
+the real exporter (into --models, default bench/out/models: minutes and ~1.5 GB the first time).
+cbir: bench_model.c against libcbir (--build: a build tree holding lib/libcbir.so; by default
+one is configured and built in bench/out/build, Release).
+
+Images: the 8 golden images as Pillow preprocessed them (224 x 224), normalised, one batch of 8
+per call; images/s. Python eager is the exporter's nn.Module loaded from the official-layout
+checkpoint (int8: torch's quantize_dynamic of it), Python traced is the bundle's own image.pt
+through torch.jit.load; both under torch.inference_mode().
+Text: one query per call, cycling through the golden texts; p50 / p95 latency. cbir's figure
+covers the whole query (tokenize + encode trimmed + L2-normalise); Python's covers the tower only,
+with Chinese-CLIP's ids padded to 52 (as the original system runs it) or trimmed to the text's
+length, so Python's tokenizer time is not counted against it.
+Each configuration runs --rounds times, alternating sides; each figure is the best round, which
+damps the noise of a shared machine.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "tools", "export"))
+import cnclip  # noqa: E402
+import export  # noqa: E402
+
+KEY = "full-vit-b-16"
+BATCH = 8
+
+
+def make_models(models):
+    if not os.path.isfile(os.path.join(models, KEY + "-int8", "bundle.json")):
+        print(f"making the full-size bundles in {models} (minutes)...", flush=True)
+        subprocess.run([sys.executable, os.path.join(ROOT, "tools", "export", "make_test_models.py"),
+                        models, "--full-size"], check=True)
+    return {p: os.path.join(models, KEY if p == "fp32" else f"{KEY}-{p}") for p in ("fp32", "int8")}
+
+
+def build_bench(build, tmp):
+    if build is None:
+        build = os.path.join(ROOT, "bench", "out", "build")
+        subprocess.run(["cmake", "-S", ROOT, "-B", build, "-DCMAKE_BUILD_TYPE=Release",
+                        "-DCBIR_BUILD_TESTS=OFF", "-DCBIR_BUILD_CLI=OFF", "-DCBIR_BUILD_EXAMPLES=OFF"],
+                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(["cmake", "--build", build, "--target", "cbir", "-j2"], check=True)
+    libdir = os.path.join(build, "lib")
+    exe = os.path.join(tmp, "bench_model")
+    subprocess.run(["cc", "-std=c99", "-O2", os.path.join(HERE, "bench_model.c"), "-I",
+                    os.path.join(ROOT, "include"), "-L", libdir, "-lcbir", f"-Wl,-rpath,{libdir}",
+                    "-o", exe], check=True)
+    return exe
+
+
+def inputs(bundle):
+    """(normalised images [8,3,224,224], texts, padded ids [n,52], lengths)."""
+    ref = json.load(open(os.path.join(bundle, "reference.json"), encoding="utf-8"))
+    pre = json.load(open(os.path.join(bundle, "bundle.json"), encoding="utf-8"))["image"]["preprocess"]
+    rgb = np.stack([np.fromfile(i["rgb"], dtype=np.uint8).reshape(i["height"], i["width"], 3)
+                    for i in ref["images"][:BATCH]])
+    x = torch.from_numpy(rgb).permute(0, 3, 1, 2).float() / 255.0
+    x = (x - torch.tensor(pre["mean"])[:, None, None]) / torch.tensor(pre["std"])[:, None, None]
+    ids = torch.tensor([t["ids"] for t in ref["texts"]], dtype=torch.long)
+    return x.contiguous(), [t["text"] for t in ref["texts"]], ids, (ids != 0).sum(1).tolist()
+
+
+def images_per_s(tower, x, seconds):
+    tower(x)
+    done, t0 = 0, time.perf_counter()
+    while True:
+        tower(x)
+        done += x.shape[0]
+        if time.perf_counter() - t0 >= seconds:
+            return done / (time.perf_counter() - t0)
+
+
+def latency_ms(tower, rows, seconds):
+    """p50, p95 of tower(row) over rows, cycled for `seconds`."""
+    tower(rows[0])
+    lat, t0, i = [], time.perf_counter(), 0
+    while not lat or time.perf_counter() - t0 < seconds:
+        start = time.perf_counter()
+        tower(rows[i % len(rows)])
+        lat.append((time.perf_counter() - start) * 1e3)
+        i += 1
+    lat.sort()
+    return lat[len(lat) // 2], lat[len(lat) * 95 // 100]
+
+
+def python_towers(models, bundle, precision):
+    cfg = json.load(open(os.path.join(models, "checkpoints", KEY + ".json"), encoding="utf-8"))
+    model = cnclip.load_checkpoint(os.path.join(models, "checkpoints", f"clip_cn_{KEY}.pt"), "", cfg=cfg)
+    eager = {"image": export.with_precision(export.ClipImageTower(model).eval(), precision),
+             "text": export.with_precision(export.ClipTextTower(model).eval(), precision)}
+    traced = {t: torch.jit.load(os.path.join(bundle, f"{t}.pt")).eval() for t in ("image", "text")}
+    return {"python eager": eager, "python traced": traced}
+
+
+def best(old, new, higher):
+    if old is None:
+        return new
+    return max(old, new) if higher else min(old, new)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--models", default=os.path.join(ROOT, "bench", "out", "models"))
+    p.add_argument("--build")
+    p.add_argument("--threads", default="1,2")
+    p.add_argument("--seconds", type=float, default=8.0)
+    p.add_argument("--rounds", type=int, default=2)
+    args = p.parse_args()
+    threads = [int(t) for t in args.threads.split(",")]
+    bundles = make_models(args.models)
+    x, texts, ids, lengths = inputs(bundles["fp32"])
+    padded = [ids[i:i + 1] for i in range(len(texts))]
+    trimmed = [ids[i:i + 1, :lengths[i]] for i in range(len(texts))]
+    results = {}  # (precision, threads, side) -> {metric: value}
+
+    def keep(key, metric, value, higher):
+        results.setdefault(key, {})[metric] = best(results.get(key, {}).get(metric), value, higher)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        exe = build_bench(args.build, tmp)
+        pixels, queries = os.path.join(tmp, "pixels.f32"), os.path.join(tmp, "queries.txt")
+        x.numpy().astype(np.float32).tofile(pixels)
+        with open(queries, "w", encoding="utf-8") as f:
+            f.write("\n".join(t.replace("\n", " ") for t in texts) + "\n")
+        for precision, bundle in bundles.items():
+            towers = python_towers(args.models, bundle, precision)
+            for r in range(args.rounds):
+                for t in threads:
+                    print(f"round {r + 1}: {precision}, {t} thread(s)", flush=True)
+                    out = subprocess.run([exe, bundle, str(t), pixels, str(BATCH), str(args.seconds),
+                                          queries], check=True, capture_output=True, text=True).stdout
+                    c = json.loads(out)
+                    keep((precision, t, "cbir"), "images_per_s", c["images_per_s"], True)
+                    keep((precision, t, "cbir"), "text_p50", c["text_p50_ms"], False)
+                    keep((precision, t, "cbir"), "text_p95", c["text_p95_ms"], False)
+                    keep((precision, t, "cbir"), "open_s", c["open_s"], False)
+                    torch.set_num_threads(t)
+                    with torch.inference_mode():
+                        for side, tw in towers.items():
+                            keep((precision, t, side), "images_per_s",
+                                 images_per_s(tw["image"], x, args.seconds), True)
+                            for name, rows in (("padded", padded), ("trimmed", trimmed)):
+                                p50, p95 = latency_ms(tw["text"], rows, args.seconds / 2)
+                                keep((precision, t, side), f"text_{name}_p50", p50, False)
+                                keep((precision, t, side), f"text_{name}_p95", p95, False)
+
+    print(f"\ntorch {torch.__version__}, {os.cpu_count()} cores; batch {BATCH}; best of {args.rounds} rounds\n")
+    print("| precision | threads | side | images/s | text p50 ms: padded / trimmed | text p95 ms |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for precision in bundles:
+        for t in threads:
+            for side in ("python eager", "python traced"):
+                r = results[(precision, t, side)]
+                print(f"| {precision} | {t} | {side} | {r['images_per_s']:.2f} |"
+                      f" {r['text_padded_p50']:.1f} / {r['text_trimmed_p50']:.1f} |"
+                      f" {r['text_padded_p95']:.1f} / {r['text_trimmed_p95']:.1f} |")
+            c, traced = results[(precision, t, "cbir")], results[(precision, t, "python traced")]
+            print(f"| {precision} | {t} | **cbir** | **{c['images_per_s']:.2f}**"
+                  f" ({c['images_per_s'] / traced['images_per_s']:.2f}x traced) |"
+                  f" **{c['text_p50']:.1f}** whole query ({traced['text_padded_p50'] / c['text_p50']:.1f}x"
+                  f" traced padded) | {c['text_p95']:.1f} |")
+    print(f"\ncbir opens a bundle (sha256 of every file, load, warm-up) in "
+          + ", ".join(f"{p} {results[(p, threads[0], 'cbir')]['open_s']:.1f} s" for p in bundles))
+    print("\nraw:", json.dumps({"|".join(map(str, k)): v for k, v in results.items()}))
+
+
+if __name__ == "__main__":
+    main()
