@@ -215,11 +215,16 @@ fn ingest_then_search_by_text_and_by_image() {
         eprintln!("SKIPPED: search quality is only checked on the shipped model");
         return;
     }
-    assert_eq!(label(&hits[1].uri), label(&hits[0].uri), "{:?}", hits);
+    // The image's own colour throughout, and another of its kind among the next four.
+    let own = label(&hits[0].uri);
+    let colour = format!("{}_", own.split('_').next().unwrap());
+    assert!(hits.iter().all(|h| label(&h.uri).starts_with(&colour)), "{:?}", hits);
+    assert!(hits[1..].iter().any(|h| label(&h.uri) == own), "{:?}", hits);
     for text in ["a red circle", "红色的圆形"] {
         let hits = coll.search(&model.embed_text(text).unwrap(), 5, &SearchOptions::default()).unwrap();
         let labels: Vec<String> = hits.iter().map(|h| label(&h.uri)).collect();
-        assert_eq!(&labels[..3], ["red_circle"; 3], "{}: {:?}", text, hits);
+        assert_eq!(labels[0], "red_circle", "{}: {:?}", text, hits);
+        assert!(labels.iter().all(|l| l.starts_with("red_")), "{}: {:?}", text, hits);
     }
 }
 
