@@ -119,7 +119,7 @@ int main(int argc, char** argv) {
 
   cbir_model_info_t info;
   info.version = sizeof info;
-  cbir_model_info(&info, model);
+  cbir_model_info(&info, model); /* cannot fail: an open model, version set */
   /* Created on the first run; the fingerprint makes it refuse any other model later. */
   cbir_collection_options_t copts = CBIR_COLLECTION_OPTIONS_INIT;
   copts.flags = CBIR_OPEN_CREATE;
