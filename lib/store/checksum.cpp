@@ -34,6 +34,7 @@ void Checksum::block(const unsigned char* p) {
 }
 
 void Checksum::update(const void* data, size_t bytes) {
+  if (bytes == 0) return;  // `data` may then be null
   auto p = static_cast<const unsigned char*>(data);
   length_ += bytes;
   if (npending_ > 0) {

@@ -286,10 +286,10 @@ std::vector<int64_t> Collection::add(const ItemInfo* items, const float* vectors
   require_writer("add items");
   check_dim(dim, "the vectors");
   for (size_t i = 0; i < n; ++i) check_item(items[i], i);
-  std::vector<float> unit;
-  normalized_copy(vectors, n, dim, unit, "vector");
-
   std::lock_guard w(write_mu_);
+  // A buffer kept across calls: fresh pages cost more than the normalization on some VMs.
+  std::vector<float>& unit = add_buffer_;
+  normalized_copy(vectors, n, dim, unit, "vector");
   std::lock_guard db(db_mu_);
   std::vector<int64_t> ids(n);
   if (n == 0) return ids;

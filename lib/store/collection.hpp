@@ -151,10 +151,11 @@ class Collection {
   std::string fingerprint_;
   std::unique_ptr<WriterLock> lock_;
 
-  mutable std::mutex write_mu_;  // one mutating call at a time; guards seq_, snapshot_seq_
+  mutable std::mutex write_mu_;  // one mutating call at a time; guards the fields below it
   int64_t seq_ = 0;              // writer: the last change's seq, uncommitted ones included
   int64_t snapshot_seq_ = -1;    // watermark of the snapshot on disk (-1: none or stale)
   bool closed_ = false;
+  std::vector<float> add_buffer_;  // normalized vectors of the add() in progress
 
   mutable std::mutex db_mu_;  // the catalog connection
   std::unique_ptr<Catalog> catalog_;

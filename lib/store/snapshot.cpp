@@ -76,6 +76,7 @@ class FileSink final : public SnapshotSink {
   ~FileSink() noexcept override {}
 
   void write(const void* data, size_t bytes) override {
+    if (bytes == 0) return;  // `data` may then be null
     sum_.update(data, bytes);
     length_ += bytes;
     if (buf_.size() + bytes > kBufferBytes) flush();

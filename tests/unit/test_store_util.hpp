@@ -113,14 +113,18 @@ inline Handle create(const std::string& path, int32_t dim, const char* spec = "f
   return open(path, CBIR_OPEN_CREATE, dim, spec, "test-model");
 }
 
-inline std::vector<cbir_item_t> items_for(const std::vector<std::string>& uris) {
-  std::vector<cbir_item_t> items(uris.size());
-  for (size_t i = 0; i < uris.size(); ++i) {
-    items[i] = cbir_item_t{};
-    items[i].uri = uris[i].c_str();
+// Items with just a uri; they own their strings (cbir_item_t only points at them).
+struct Items {
+  std::vector<std::string> uris;
+  std::vector<cbir_item_t> items;
+  cbir_item_t* data() {
+    items.assign(uris.size(), cbir_item_t{});
+    for (size_t i = 0; i < uris.size(); ++i) items[i].uri = uris[i].c_str();
+    return items.data();
   }
-  return items;
-}
+};
+
+inline Items items_for(std::vector<std::string> uris) { return Items{std::move(uris), {}}; }
 
 inline std::vector<std::string> uris(const std::string& prefix, size_t n, size_t first = 0) {
   std::vector<std::string> u;
