@@ -575,8 +575,9 @@ typedef struct cbir_search_options_t {
   float min_score;         /* results scoring below are dropped; default CBIR_SCORE_ANY */
   const char* uri_prefix;  /* only items whose uri starts with it; NULL = all */
   const int64_t* ids;      /* only these items (n_ids of them); NULL = all. Both filters may be
-                              combined; they are applied inside FAISS (an IDSelector). An ANN
-                              index may return fewer than k for a very selective filter. */
+                              combined; they are applied inside FAISS (an IDSelector). When
+                              they leave at most 2048 items, those are searched exactly on
+                              their stored vectors instead (an ANN index could miss some). */
   size_t n_ids;
   int32_t ef_search;       /* hnsw: efSearch for this call; 0 = the spec's */
   int32_t nprobe;          /* ivf: lists probed for this call; 0 = the spec's */

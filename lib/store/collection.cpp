@@ -7,6 +7,7 @@
 
 #include "common/error.hpp"
 #include "common/log.hpp"
+#include "store/flat_scan.hpp"
 #include "store/snapshot.hpp"
 #include "store/vectors.hpp"
 #include "store/writer_lock.hpp"
@@ -20,6 +21,9 @@ namespace {
 
 constexpr size_t kScanChunk = 65536;
 constexpr size_t kApplyChunk = 65536;
+// A filter that leaves at most this many items is searched exactly on their stored vectors:
+// an ANN index would walk its graph or lists looking for them and may return fewer than k.
+constexpr size_t kExactFilterMax = 2048;
 
 void check_utf8(const std::string& s, const std::string& what) {
   std::vector<char32_t> cps;
@@ -587,16 +591,40 @@ void Collection::search(const float* queries, size_t nq, size_t dim, size_t k,
   std::vector<float> unit;
   normalized_copy(queries, nq, dim, unit, "query");
   const auto allowed = allowed_ids(filter);
+  bool exact_index = false;
   {
     std::shared_lock ix(index_mu_);
     if (!index_) fail(CBIR_EIO, "the index of " + dir_ + " is unavailable after a failed write; reopen the collection");
-    index_->search(unit.data(), nq, k, allowed ? &*allowed : nullptr, knobs, scores, ids);
+    exact_index = index_->spec().kind == IndexKind::Flat;
+    if (!allowed || exact_index || allowed->size() > kExactFilterMax)
+      index_->search(unit.data(), nq, k, allowed ? &*allowed : nullptr, knobs, scores, ids);
   }
+  if (allowed && !exact_index && allowed->size() <= kExactFilterMax)
+    search_few_exactly(unit.data(), nq, k, *allowed, scores, ids);
   for (size_t i = 0; i < nq * k; ++i)
     if (ids[i] >= 0 && scores[i] < min_score) {
       ids[i] = -1;
       scores[i] = -INFINITY;
     }
+}
+
+void Collection::search_few_exactly(const float* unit, size_t nq, size_t k,
+                                    const std::vector<int64_t>& allowed, float* scores,
+                                    int64_t* ids) {
+  std::vector<int64_t> wanted(allowed);
+  std::sort(wanted.begin(), wanted.end());
+  wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+  const size_t dim = static_cast<size_t>(dim_);
+  std::vector<int64_t> found;
+  std::vector<float> matrix(wanted.size() * dim);
+  {
+    std::lock_guard db(db_mu_);
+    for (int64_t id : wanted)
+      if (catalog_->vector(id, matrix.data() + found.size() * dim, dim)) found.push_back(id);
+  }
+  flat_knn(matrix.data(), found.size(), dim, unit, nq, k, nullptr, scores, ids);
+  for (size_t i = 0; i < nq * k; ++i)
+    if (ids[i] >= 0) ids[i] = found[static_cast<size_t>(ids[i])];
 }
 
 std::vector<std::pair<float, int64_t>> Collection::range(const float* query, size_t dim,

@@ -141,6 +141,8 @@ class Collection {
   void reload_locked();
   void restore_after_failure();
   std::optional<std::vector<int64_t>> allowed_ids(const SearchFilter& filter);
+  void search_few_exactly(const float* unit, size_t nq, size_t k,
+                          const std::vector<int64_t>& allowed, float* scores, int64_t* ids);
   std::string snapshot_path() const { return dir_ + "/" + kSnapshotName; }
 
   // Fixed at open.

@@ -95,12 +95,21 @@ TEST_CASE("each index spec is written, reopened and searched correctly") {
 
     // Filters run inside the index; removal is honoured whether it deletes or masks.
     cbir_search_options_t o = CBIR_SEARCH_OPTIONS_INIT;
-    std::vector<int64_t> some(ids.begin(), ids.begin() + 1000);
+    std::vector<int64_t> some(ids.begin(), ids.begin() + 2500);
     o.ids = some.data();
     o.n_ids = some.size();
     o.nprobe = 16;
     auto f = search(c.get(), q.data(), nq, kDim, k, &o);
-    for (int64_t id : f.ids) CHECK((id == -1 || id < ids[1000]));
+    for (int64_t id : f.ids) CHECK((id == -1 || id < ids[2500]));
+    // A filter that leaves few items is answered exactly, whatever the index.
+    std::vector<int64_t> few(ids.begin() + 100, ids.begin() + 140);
+    std::vector<float> few_v(v.begin() + 100 * kDim, v.begin() + 140 * kDim);
+    o.ids = few.data();
+    o.n_ids = few.size();
+    f = search(c.get(), q.data(), 2, kDim, k, &o);
+    for (size_t i = 0; i < 2; ++i)
+      CHECK(std::vector<int64_t>(f.ids.begin() + long(i * k), f.ids.begin() + long((i + 1) * k)) ==
+            exact_top(few, few_v, kDim, q.data() + i * kDim, k));
 
     ok(cbir_collection_remove(nullptr, c.get(), &ids[77], 1));
     self = search(c.get(), v.data() + 77 * kDim, 1, kDim, 5);
