@@ -1,7 +1,8 @@
 /* The C side of bench/model/run.py, written against cbir.h only:
  *
- *   bench_model BUNDLE THREADS PIXELS N SECONDS QUERIES
+ *   bench_model BUNDLE THREADS PIXELS N SECONDS QUERIES [DEVICE [PRECISION]]
  *
+ * DEVICE: as cbir_model_options_t.device (default "cpu"); PRECISION: fp32 (default), fp16, bf16.
  * PIXELS: N preprocessed images (float32, N x 3 x S x S, as the image tower takes them);
  * QUERIES: UTF-8 texts, one a line. Prints one JSON object: the time to open the bundle, image
  * throughput (batches of N through cbir_model_embed_image_tensors, repeated for SECONDS) and
@@ -58,11 +59,15 @@ int main(int argc, char** argv) {
   const char* queries[4096];
   double seconds, t0, t_open, *lat;
 
-  if (argc != 7) {
-    fprintf(stderr, "usage: bench_model BUNDLE THREADS PIXELS N SECONDS QUERIES\n");
+  if (argc < 7 || argc > 9) {
+    fprintf(stderr, "usage: bench_model BUNDLE THREADS PIXELS N SECONDS QUERIES [DEVICE [PRECISION]]\n");
     return 2;
   }
-  opts.device = "cpu";
+  opts.device = argc > 7 ? argv[7] : "cpu";
+  if (argc > 8)
+    opts.precision = strcmp(argv[8], "fp16") == 0   ? CBIR_PRECISION_FP16
+                     : strcmp(argv[8], "bf16") == 0 ? CBIR_PRECISION_BF16
+                                                    : CBIR_PRECISION_FP32;
   opts.threads = atoi(argv[2]);
   n = (size_t)atol(argv[4]);
   seconds = atof(argv[5]);

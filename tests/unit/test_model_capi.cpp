@@ -24,7 +24,8 @@ using ModelPtr = std::unique_ptr<cbir_model_t, Closer>;
 
 ModelPtr open_model(const std::string& dir, int32_t batch = 0) {
   cbir_model_options_t o = CBIR_MODEL_OPTIONS_INIT;
-  o.device = "cpu";
+  const std::string device = cbir_test::test_device_of(dir);
+  o.device = device.c_str();
   o.batch_size = batch;
   cbir_model_t* m = nullptr;
   INFO(cbir_last_error());
@@ -88,7 +89,7 @@ TEST_CASE("cbir_model_info describes CLIP and DINOv2 bundles") {
   CHECK(std::string(c.family) == "chinese-clip");
   CHECK(c.fingerprint == bundle["fingerprint"].get<std::string>());
   CHECK(std::string(c.precision) == "fp32");
-  CHECK(std::string(c.device) == "cpu");
+  CHECK(c.device == cbir_test::test_device());
   CHECK(c.path == clip_dir);
   CHECK(c.dim == bundle["embed_dim"].get<int>());
   CHECK((c.has_image == 1 && c.has_text == 1));

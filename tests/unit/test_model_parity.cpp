@@ -3,10 +3,13 @@
 // images as Pillow preprocessed them and golden texts (reference.json beside each bundle).
 #include <catch2/catch.hpp>
 
+#include <cstdio>
 #include <map>
 
+#include "common/error.hpp"
 #include "image/image.hpp"
 #include "model/model.hpp"
+#include "model/torchscript.hpp"
 #include "test_model_util.hpp"
 
 using namespace cbir::model;
@@ -22,7 +25,9 @@ struct Case {
 std::vector<Case> cases(const std::string& root) {
   std::vector<Case> out;
   const json bundles = cbir_test::test_bundles(root);
+  const bool on_cuda = cbir_test::test_device().rfind("cuda", 0) == 0;
   for (const json& b : bundles) {
+    if (b["precision"] == "fp16" && !on_cuda) continue;  // --half bundles (CUDA only)
     const std::string dir = root + "/" + b["dir"].get<std::string>();
     out.push_back({dir, cbir_test::read_json(dir + "/reference.json")});
   }
@@ -30,9 +35,10 @@ std::vector<Case> cases(const std::string& root) {
   return out;
 }
 
-ModelOptions with_batch(int batch) {
+// On cbir_test::test_device() ($CBIR_TEST_DEVICE, else the CPU).
+ModelOptions with_batch(int batch, const std::string& bundle_dir) {
   ModelOptions o;
-  o.device = "cpu";
+  o.device = cbir_test::test_device_of(bundle_dir);
   o.batch_size = batch;
   return o;
 }
@@ -94,7 +100,7 @@ TEST_CASE("C++ embeddings agree with the Python eager model for every test bundl
   for (const Case& c : cases(root)) {
     INFO("bundle " << c.dir);
     const double min = c.ref["min_cosine"];
-    auto m = Model::open(c.dir, with_batch(8));
+    auto m = Model::open(c.dir, with_batch(8, c.dir));
     CHECK(m->bundle().fingerprint == c.ref["fingerprint"]);
     const size_t dim = m->dim();
 
@@ -135,7 +141,7 @@ TEST_CASE("batch sizes 1, 3 and 8 give the same embeddings") {
     const double min = c.ref["min_cosine"];
     std::map<int, std::vector<float>> images, texts;
     for (int batch : {1, 3, 8}) {
-      auto m = Model::open(c.dir, with_batch(batch));
+      auto m = Model::open(c.dir, with_batch(batch, c.dir));
       CHECK(m->batch_size() == batch);
       const std::vector<float> pixels = reference_pixels(*m, c.ref);
       images[batch].resize(c.ref["images"].size() * m->dim());
@@ -164,8 +170,10 @@ TEST_CASE("int8 bundles agree with their fp32 original at cosine 0.99") {
   for (const json& b : int8) {
     INFO("bundle " << b["dir"]);
     REQUIRE(fp32.count(b["checkpoint"]));
-    auto q = Model::open(root + "/" + b["dir"].get<std::string>(), with_batch(8));
-    auto f = Model::open(root + "/" + fp32[b["checkpoint"]], with_batch(8));
+    const std::string q_dir = root + "/" + b["dir"].get<std::string>();
+    const std::string f_dir = root + "/" + fp32[b["checkpoint"]];
+    auto q = Model::open(q_dir, with_batch(8, q_dir));
+    auto f = Model::open(f_dir, with_batch(8, f_dir));
     CHECK(q->bundle().precision == "int8");
     const json ref = cbir_test::read_json(q->bundle().dir + "/reference.json");
     const std::vector<float> pixels = reference_pixels(*q, ref);
@@ -176,5 +184,77 @@ TEST_CASE("int8 bundles agree with their fp32 original at cosine 0.99") {
     check_rows(a, b2, dim, 0.99, "int8 vs fp32 images");
     const auto texts = reference_texts(ref);
     check_rows(embed_texts(*q, texts), embed_texts(*f, texts), dim, 0.99, "int8 vs fp32 texts");
+  }
+}
+
+// The CUDA path (run by tools/gpu/check.sh on a GPU machine; skipped elsewhere): every fp32
+// bundle on cuda:0 in fp32, fp16 and bf16 against the same bundle on the CPU, images and texts.
+// fp32 must agree as closely as the CPU agrees with Python; half precisions round every
+// activation to 8 (bf16) or 11 (fp16) significant bits, so they are held to 0.99.
+TEST_CASE("on CUDA, fp32, fp16 and bf16 agree with the CPU in fp32") {
+  CBIR_REQUIRE_TEST_MODELS(root);
+  if (!cuda_available()) {
+    WARN("SKIPPED: no CUDA device (a CPU-only LibTorch, or none visible)");
+    return;
+  }
+  const struct {
+    Precision precision;
+    const char* name;
+    double min;
+  } runs[] = {{Precision::fp32, "fp32", 0.9999}, {Precision::fp16, "fp16", 0.99},
+              {Precision::bf16, "bf16", 0.99}};
+  for (const Case& c : cases(root)) {
+    if (c.ref["precision"] != "fp32") continue;
+    INFO("bundle " << c.dir);
+    ModelOptions o;
+    o.device = "cpu";
+    auto cpu = Model::open(c.dir, o);
+    const size_t n = c.ref["images"].size(), dim = cpu->dim();
+    const std::vector<float> pixels = reference_pixels(*cpu, c.ref);
+    std::vector<float> want(n * dim);
+    cpu->embed_images(pixels.data(), n, want.data());
+    std::vector<float> want_texts;
+    if (cpu->has_text()) want_texts = embed_texts(*cpu, reference_texts(c.ref));
+    for (const auto& run : runs) {
+      INFO(run.name);
+      o.device = "cuda:0";
+      o.precision = run.precision;
+      auto gpu = Model::open(c.dir, o);
+      CHECK(gpu->device().str() == "cuda:0");
+      std::vector<float> got(n * dim);
+      gpu->embed_images(pixels.data(), n, got.data());
+      double worst = 1;
+      for (size_t r = 0; r < n; ++r)
+        worst = std::min(worst, cbir_test::cosine(got.data() + r * dim, want.data() + r * dim, dim));
+      if (cpu->has_text()) {
+        const std::vector<float> texts = embed_texts(*gpu, reference_texts(c.ref));
+        for (size_t r = 0; r < texts.size() / dim; ++r)
+          worst = std::min(worst, cbir_test::cosine(texts.data() + r * dim,
+                                                    want_texts.data() + r * dim, dim));
+      }
+      std::printf("cuda %s %s: lowest cosine vs CPU fp32 %.6f\n", run.name,
+                  c.ref["bundle"].get<std::string>().c_str(), worst);
+      CHECK(worst >= run.min);
+    }
+  }
+}
+
+TEST_CASE("on CUDA, auto picks cuda:0 and an absent device is refused by name") {
+  CBIR_REQUIRE_TEST_MODELS(root);
+  if (!cuda_available()) {
+    WARN("SKIPPED: no CUDA device (a CPU-only LibTorch, or none visible)");
+    return;
+  }
+  const std::string dir = cases(root).front().dir;
+  ModelOptions o;
+  o.device = "auto";
+  CHECK(Model::open(dir, o)->device().str() == "cuda:0");
+  o.device = "cuda:7";
+  try {
+    Model::open(dir, o);
+    FAIL("cuda:7 opened");
+  } catch (const cbir::Error& e) {
+    CHECK(e.code() == CBIR_EUNSUPPORTED);
+    CHECK_THAT(e.what(), Catch::Matchers::Contains("device cuda:7: only"));
   }
 }

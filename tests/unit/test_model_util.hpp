@@ -76,6 +76,18 @@ inline std::string test_models_dir() {
   return env;
 }
 
+// Where the model tests run the towers: $CBIR_TEST_DEVICE ("cuda:0" on a GPU machine, as
+// tools/gpu/check.sh sets it), else the CPU. int8 bundles always run on the CPU (dynamic
+// quantisation has no CUDA kernels).
+inline std::string test_device(const std::string& bundle_precision = "fp32") {
+  const char* env = std::getenv("CBIR_TEST_DEVICE");
+  if (bundle_precision == "int8" || env == nullptr || *env == '\0') return "cpu";
+  return env;
+}
+inline std::string test_device_of(const std::string& bundle_dir) {
+  return test_device(read_json(bundle_dir + "/bundle.json")["precision"].get<std::string>());
+}
+
 // index.json's "bundles": [{"dir", "family", "precision", "pooling"?, "checkpoint"}].
 inline json test_bundles(const std::string& root) { return read_json(root + "/index.json")["bundles"]; }
 

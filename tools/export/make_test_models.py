@@ -139,7 +139,7 @@ def embed(tower: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
 
 
 def rows(t: torch.Tensor) -> List[List[float]]:
-    return [[float(v) for v in row] for row in t]
+    return [[float(v) for v in row] for row in t.cpu()]
 
 
 def reference(folder: str, meta: dict, images, texts=None, logit_scale=None) -> dict:
@@ -177,15 +177,19 @@ def make_clip(out: str, key: str, cfg: dict, inputs: Inputs, seed: int, precisio
             "--out", folder, "--name", f"test-{name}", "--force"]
     if precision == "int8":
         argv += ["--quantize", "int8"]
+    elif precision == "fp16":
+        argv += ["--half"]
     if export.main(argv) != 0:
         raise ExportError(f"exporting {name} failed")
     meta = json.load(open(os.path.join(folder, "bundle.json"), encoding="utf-8"))
     # The eager model as loaded from the official-layout checkpoint, at the bundle's precision.
     model = cnclip.load_checkpoint(ckpt, "", cfg=cfg)
-    image = export.with_precision(export.ClipImageTower(model).eval(), precision)
-    text = export.with_precision(export.ClipTextTower(model).eval(), precision)
+    device = "cuda" if precision == "fp16" else "cpu"  # fp16 runs on CUDA only
+    image = export.with_precision(export.ClipImageTower(model).eval(), precision).to(device)
+    text = export.with_precision(export.ClipTextTower(model).eval(), precision).to(device)
     entries, x = inputs.images("clip224", cnclip.IMAGE_MEAN, cnclip.IMAGE_STD)
-    ids = torch.tensor([t["ids"] for t in inputs.texts], dtype=torch.long)
+    x = x.to(device)
+    ids = torch.tensor([t["ids"] for t in inputs.texts], dtype=torch.long, device=device)
     reference(folder, meta, (entries, embed(image, x)), (inputs.texts, embed(text, ids)),
               meta["logit_scale"])
     return {"dir": name, "family": "chinese-clip", "precision": precision,
@@ -238,6 +242,9 @@ def main(argv=None) -> int:
         for seed, (key, cfg) in enumerate(CLIP_MODELS.items()):
             made.append(make_clip(args.out, key, cfg, inputs, seed, "fp32"))
         made.append(make_clip(args.out, "cnclip-vit", CLIP_MODELS["cnclip-vit"], inputs, 0, "int8"))
+        if torch.cuda.is_available():  # an --half bundle, for the C++ tests' CUDA runs
+            made.append(make_clip(args.out, "cnclip-vit", CLIP_MODELS["cnclip-vit"], inputs, 0,
+                                  "fp16"))
         if args.full_size:
             for precision in ("fp32", "int8"):
                 made.append(make_clip(args.out, "full-vit-b-16", cnclip.config("ViT-B-16"), inputs,

@@ -91,6 +91,23 @@ def test_int8_bundle(clip_checkpoint, tmp_path, vocab_file):
         assert "LinearPackedParams" in {m.original_name for m in tower.modules()}
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="--half needs CUDA (tools/gpu/check.sh)")
+def test_half_bundle(clip_checkpoint, tmp_path, vocab_file):
+    out = export_clip(clip_checkpoint, tmp_path, vocab_file, "--half")
+    meta = bundle.read_meta(out)
+    assert meta["precision"] == "fp16"
+    checks = meta["source"]["checks"]
+    assert checks["image_min_cosine_vs_fp32"] >= 0.99 and checks["text_min_cosine_vs_fp32"] >= 0.99
+    image = torch.jit.load(os.path.join(out, "image.pt"), map_location="cuda")
+    assert {p.dtype for p in image.parameters()} == {torch.float16}
+    x = export.image_inputs(224, cnclip.IMAGE_MEAN, cnclip.IMAGE_STD).cuda()
+    with torch.no_grad():
+        got = image(x)  # float32 pixels in, float32 rows out, fp16 inside
+        want = clip_checkpoint[3].encode_image(x.cpu())
+    assert got.dtype == torch.float32
+    assert cosines(got.cpu(), want).min() >= 0.99
+
+
 def test_fingerprint_covers_files_and_settings(clip_checkpoint, tmp_path, vocab_file):
     out = export_clip(clip_checkpoint, tmp_path, vocab_file)
     meta = bundle.read_meta(out)
@@ -204,10 +221,12 @@ def test_make_test_models_without_golden_data(tmp_path, monkeypatch):
     index = json.load(open(out / "index.json"))
     assert index["golden"] is False
     dirs = {b["dir"] for b in index["bundles"]}
-    assert dirs == {"cnclip-vit", "cnclip-rn", "cnclip-vit-int8"} | {
+    half = {"cnclip-vit-fp16"} if torch.cuda.is_available() else set()
+    assert dirs == {"cnclip-vit", "cnclip-rn", "cnclip-vit-int8"} | half | {
         f"{k}-{p}" for k in ("dinov2", "dinov2-reg") for p in dinov2.POOLINGS}
     for entry in index["bundles"]:
         folder = out / entry["dir"]
+        device = "cuda" if entry["precision"] == "fp16" else "cpu"
         meta = bundle.read_meta(str(folder))
         ref = json.load(open(folder / "reference.json"))
         assert ref["fingerprint"] == meta["fingerprint"]
@@ -220,12 +239,14 @@ def test_make_test_models_without_golden_data(tmp_path, monkeypatch):
         want = torch.tensor([i["embedding"] for i in ref["images"]])
         assert torch.allclose(want.norm(dim=1), torch.ones(len(want)), atol=1e-5)
         with torch.no_grad():
-            got = torch.jit.load(str(folder / meta["image"]["file"]))(x)
+            got = torch.jit.load(str(folder / meta["image"]["file"]), map_location=device)(
+                x.to(device)).cpu()
         assert cosines(got, want).min() >= ref["min_cosine"]
         if entry["family"] == "chinese-clip":
             ids = torch.tensor([t["ids"] for t in ref["texts"]])
             with torch.no_grad():
-                got = torch.jit.load(str(folder / meta["text"]["file"]))(export.trimmed(ids))
+                got = torch.jit.load(str(folder / meta["text"]["file"]), map_location=device)(
+                    export.trimmed(ids).to(device)).cpu()
             assert cosines(got, torch.tensor([t["embedding"] for t in ref["texts"]])).min() \
                 >= ref["min_cosine"]
             assert sum(ref["classify"]["probabilities"]) == pytest.approx(1.0)
