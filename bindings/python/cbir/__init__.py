@@ -19,12 +19,15 @@ from .collection import (Collection, CollectionInfo, Failure, Hit, IngestReport,
 from .errors import (ClosedError, CorruptError, CancelledError, Error, ExistsError, FileIOError,
                      ImageError, InvalidArgumentError, LockedError, MismatchError, ModelError,
                      NotFoundError, OutOfMemoryError, Status, UnsupportedError, check)
-from .model import ImageLike, Model, ModelInfo
+from .image import preprocess_image, probe_image
+from .model import ImageEmbeddings, ImageLike, Model, ModelInfo
+from .tokenizer import Tokenizer
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Model", "ModelInfo", "ImageLike", "Collection", "CollectionInfo", "Item", "Hit",
+    "Model", "ModelInfo", "ImageLike", "ImageEmbeddings", "Tokenizer", "preprocess_image",
+    "probe_image", "Collection", "CollectionInfo", "Item", "Hit",
     "IngestReport", "Failure", "Progress", "Status", "Error", "InvalidArgumentError",
     "OutOfMemoryError", "FileIOError", "NotFoundError", "ExistsError", "CorruptError",
     "MismatchError", "LockedError", "UnsupportedError", "CancelledError", "ModelError",

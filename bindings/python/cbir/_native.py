@@ -89,6 +89,16 @@ class IngestSummary(Structure):
                 ("seconds", c_double)]
 
 
+class TokenizerOptions(Structure):
+    _fields_ = [("version", c_uint32), ("lower_case", c_int32)]
+
+
+class PreprocessOptions(Structure):
+    _fields_ = [("version", c_uint32), ("resize", c_int32), ("size", c_int32), ("crop", c_int32),
+                ("interpolation", c_int32), ("exif_orientation", c_int32),
+                ("fast_decode", c_int32), ("max_pixels", c_uint64)]
+
+
 # Opaque handles are plain void pointers on this side.
 HANDLE = c_void_p
 HANDLE_P = POINTER(c_void_p)
@@ -104,6 +114,23 @@ _PROTOTYPES = {
     "cbir_features": (c_uint32, []),
     "cbir_build_info": (c_char_p, []),
     "cbir_set_threads": (c_int, [c_int32]),
+    "cbir_tokenizer_options_init": (None, [POINTER(TokenizerOptions)]),
+    "cbir_tokenizer_open": (c_int, [HANDLE_P, c_char_p, POINTER(TokenizerOptions)]),
+    "cbir_tokenizer_close": (None, [HANDLE]),
+    "cbir_tokenize": (c_int, [c_int64_p, c_int32_p, HANDLE, POINTER(c_char_p), c_size_t,
+                              c_size_t]),
+    "cbir_tokenizer_vocab_size": (c_size_t, [HANDLE]),
+    "cbir_tokenizer_token": (c_char_p, [HANDLE, c_int64]),
+    "cbir_preprocess_options_init": (None, [POINTER(PreprocessOptions)]),
+    "cbir_image_preprocess_file": (c_int, [POINTER(POINTER(c_uint8)), c_int32_p, c_int32_p,
+                                           c_char_p, POINTER(PreprocessOptions)]),
+    "cbir_image_preprocess_buffer": (c_int, [POINTER(POINTER(c_uint8)), c_int32_p, c_int32_p,
+                                             c_void_p, c_size_t, POINTER(PreprocessOptions)]),
+    "cbir_image_probe_file": (c_int, [c_int32_p, c_int32_p, c_char_p,
+                                      POINTER(PreprocessOptions)]),
+    "cbir_image_probe_buffer": (c_int, [c_int32_p, c_int32_p, c_void_p, c_size_t,
+                                        POINTER(PreprocessOptions)]),
+    "cbir_model_tokenizer": (c_int, [HANDLE_P, HANDLE]),
     "cbir_model_options_init": (None, [POINTER(ModelOptions)]),
     "cbir_model_open": (c_int, [HANDLE_P, c_char_p, POINTER(ModelOptions)]),
     "cbir_model_close": (None, [HANDLE]),

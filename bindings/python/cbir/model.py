@@ -3,11 +3,12 @@ import ctypes
 import os
 from ctypes import byref, c_char_p, c_float, c_int32, c_size_t, c_void_p
 from dataclasses import dataclass
-from typing import Any, Optional, Sequence, Union
+from typing import Any, List, Optional, Sequence, Union
 
 from . import _arrays, _native
 from ._native import lib
-from .errors import ClosedError, Status, check, error
+from .errors import ClosedError, Error, Status, check, error
+from .tokenizer import Tokenizer
 
 #: What the embed functions accept as one image: a file path, the bytes of an encoded image
 #: (JPEG, PNG, ...), a uint8 array of pixels (H x W x 3 RGB, H x W x 4 RGBA or H x W gray, top
@@ -65,6 +66,44 @@ def _pixels(x, keep):
         raise ValueError(f"pixels must be H x W (gray), H x W x 3 (RGB) or H x W x 4 (RGBA), "
                          f"not {a.shape}")
     return _native.Pixels(a.ctypes.data, a.shape[1], a.shape[0], 0, fmt)
+
+
+class ImageEmbeddings:
+    """What Model.embed_images gives: `vectors`, one row per image in order (an (n, dim) array,
+    lists without numpy), and `errors`, per image None or the Error that image got. A failed
+    image's row is all zeros; it never fails the others.
+
+    >>> result = model.embed_images(paths)
+    >>> for path, vector, err in zip(paths, result.vectors, result.errors):
+    ...     print(path, err or "ok")
+    """
+
+    def __init__(self, vectors, errors: List[Optional[Error]]):
+        self.vectors = vectors
+        self.errors = errors
+
+    @property
+    def ok(self) -> bool:
+        """Whether every image was embedded."""
+        return all(e is None for e in self.errors)
+
+    @property
+    def failed(self) -> List[int]:
+        """The indices of the images that failed."""
+        return [i for i, e in enumerate(self.errors) if e is not None]
+
+    def check(self):
+        """The vectors when every image was embedded; else raises the first image's error."""
+        for e in self.errors:
+            if e is not None:
+                raise e
+        return self.vectors
+
+    def __len__(self) -> int:
+        return len(self.errors)
+
+    def __repr__(self) -> str:
+        return f"<cbir.ImageEmbeddings {len(self)} images, {len(self.failed)} failed>"
 
 
 class Model:
@@ -130,6 +169,14 @@ class Model:
     def closed(self) -> bool:
         return self._handle is None
 
+    @property
+    def tokenizer(self) -> Tokenizer:
+        """The bundle's own tokenizer (its vocab.txt and lower-casing), valid while the model
+        is open. Raises UnsupportedError for a model without a text tower."""
+        handle = c_void_p()
+        check(lib.cbir_model_tokenizer(byref(handle), self._ptr))
+        return Tokenizer._borrowed(handle, self)
+
     def embed_texts(self, texts: Sequence[str]):
         """Embeds UTF-8 texts (Chinese or English) with the text tower: an (n, dim) array.
         Raises UnsupportedError for a model without a text tower."""
@@ -143,10 +190,13 @@ class Model:
         """One text's embedding: a (dim,) array."""
         return self.embed_texts([text])[0]
 
-    def embed_images(self, images: Sequence[ImageLike]):
+    def embed_images(self, images: Sequence[ImageLike]) -> "ImageEmbeddings":
         """Embeds images (all paths, all encoded bytes, or all pixels: see ImageLike) with the
-        image tower: an (n, dim) array. The first image that fails raises its error (an
-        ImageError for undecodable data, NotFoundError for a missing file) naming its index."""
+        image tower. One bad image never fails the batch: the result holds a row per image
+        and, per image, None or its error (an ImageError for undecodable data, NotFoundError
+        for a missing file). `.check()` gives the (n, dim) rows or raises the first error.
+        Raises for the whole call only when no image can be embedded (e.g. UnsupportedError
+        without an image tower)."""
         images = list(images)
         kinds = {_image_kind(x) for x in images}
         if None in kinds or len(kinds) > 1:
@@ -168,15 +218,15 @@ class Model:
         else:
             pixels = (_native.Pixels * max(1, n))(*[_pixels(x, keep) for x in images])
             check(lib.cbir_model_embed_image_pixels(out.ptr, statuses, ptr, pixels, n))
-        for i in range(n):
-            if statuses[i] != 0:
-                message = _native.text(lib.cbir_model_item_error(i))
-                raise error(statuses[i], f"image {i}: {message}")
-        return out.rows()
+        # The item messages are only valid until the next embed call on this thread: read now.
+        errors = [None if statuses[i] == 0 else
+                  error(statuses[i], f"image {i}: {_native.text(lib.cbir_model_item_error(i))}")
+                  for i in range(n)]
+        return ImageEmbeddings(out.rows(), errors)
 
     def embed_image(self, image: ImageLike):
-        """One image's embedding: a (dim,) array."""
-        return self.embed_images([image])[0]
+        """One image's embedding: a (dim,) array. Raises the image's error."""
+        return self.embed_images([image]).check()[0]
 
     def classify(self, image, labels: Sequence[str]):
         """Zero-shot classification: the probability of each label (aligned with `labels`,

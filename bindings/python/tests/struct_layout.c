@@ -113,5 +113,17 @@ int main(void) {
   FIELD(cbir_ingest_summary_t, removed);
   FIELD(cbir_ingest_summary_t, cancelled);
   FIELD(cbir_ingest_summary_t, seconds);
+  SIZE(cbir_tokenizer_options_t);
+  FIELD(cbir_tokenizer_options_t, version);
+  FIELD(cbir_tokenizer_options_t, lower_case);
+  SIZE(cbir_preprocess_options_t);
+  FIELD(cbir_preprocess_options_t, version);
+  FIELD(cbir_preprocess_options_t, resize);
+  FIELD(cbir_preprocess_options_t, size);
+  FIELD(cbir_preprocess_options_t, crop);
+  FIELD(cbir_preprocess_options_t, interpolation);
+  FIELD(cbir_preprocess_options_t, exif_orientation);
+  FIELD(cbir_preprocess_options_t, fast_decode);
+  FIELD(cbir_preprocess_options_t, max_pixels);
   return 0;
 }

@@ -63,6 +63,8 @@ STRUCTS = {
     "cbir_collection_info_t": _native.CollectionInfo,
     "cbir_ingest_progress_t": _native.IngestProgress,
     "cbir_ingest_options_t": _native.IngestOptions, "cbir_ingest_summary_t": _native.IngestSummary,
+    "cbir_tokenizer_options_t": _native.TokenizerOptions,
+    "cbir_preprocess_options_t": _native.PreprocessOptions,
 }
 
 
@@ -98,7 +100,7 @@ def test_without_numpy_vectors_are_lists(model, gallery, tmp_path):
         with cbir.Model({str(MODEL)!r}) as m:
             v = m.embed_text("a red circle")
             assert type(v) is list and len(v) == m.dim and type(v[0]) is float, v
-            rows = m.embed_images([{gallery[0]!r}, {gallery[1]!r}])
+            rows = m.embed_images([{gallery[0]!r}, {gallery[1]!r}]).check()
             assert type(rows) is list and len(rows) == 2 and len(rows[1]) == m.dim
             with cbir.Collection({str(tmp_path / "c")!r}, model=m, create=True) as c:
                 c.add(["a", "b"], rows)

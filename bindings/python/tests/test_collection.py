@@ -50,7 +50,7 @@ def test_filters_and_batches(model, indexed, gallery):
 
 
 def test_concurrent_searches_agree(model, indexed, gallery):
-    queries = model.embed_images(gallery[:8])
+    queries = model.embed_images(gallery[:8]).check()
     expected = [indexed.search(q, k=3) for q in queries]
     results, errors = {}, []
 

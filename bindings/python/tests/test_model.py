@@ -57,8 +57,33 @@ def test_file_bytes_and_pixels_give_the_same_embedding(model, gallery):
 
 def test_batch_matches_single_images(model, gallery):
     batch = model.embed_images(gallery[:5])
+    assert batch.ok and batch.failed == [] and len(batch) == 5
     for i, path in enumerate(gallery[:5]):
-        np.testing.assert_allclose(batch[i], model.embed_image(path), atol=1e-5)
+        np.testing.assert_allclose(batch.vectors[i], model.embed_image(path), atol=1e-5)
+
+
+def test_one_bad_image_never_fails_the_batch(model, gallery, tmp_path):
+    good = Path(gallery[0]).read_bytes(), Path(gallery[1]).read_bytes()
+    truncated = good[0][:300]
+    batch = model.embed_images([good[0], b"this is not an image", good[1], truncated])
+    assert not batch.ok and batch.failed == [1, 3]
+    assert batch.errors[0] is None and batch.errors[2] is None
+    assert isinstance(batch.errors[1], cbir.ImageError)
+    assert batch.errors[1].code == cbir.Status.EIMAGE_FORMAT
+    assert "image 1" in str(batch.errors[1]) and "buffer" in batch.errors[1].message
+    assert isinstance(batch.errors[3], cbir.ImageError)
+    assert not np.any(batch.vectors[1]) and not np.any(batch.vectors[3])
+    np.testing.assert_allclose(batch.vectors[0], model.embed_image(gallery[0]), atol=1e-5)
+    np.testing.assert_allclose(batch.vectors[2], model.embed_image(gallery[1]), atol=1e-5)
+    with pytest.raises(cbir.ImageError) as e:
+        batch.check()
+    assert e.value is batch.errors[1]
+    # Files: a missing one among good ones.
+    missing = tmp_path / "missing.jpg"
+    files = model.embed_images([gallery[0], str(missing), gallery[1]])
+    assert files.failed == [1] and isinstance(files.errors[1], cbir.NotFoundError)
+    assert "image 1" in str(files.errors[1]) and "missing.jpg" in str(files.errors[1])
+    np.testing.assert_allclose(files.vectors[2], batch.vectors[2], atol=1e-5)
 
 
 def test_bad_images_raise_with_code_and_message(model, gallery, tmp_path):
@@ -68,11 +93,9 @@ def test_bad_images_raise_with_code_and_message(model, gallery, tmp_path):
     truncated = Path(gallery[0]).read_bytes()[:300]
     with pytest.raises(cbir.ImageError):
         model.embed_image(truncated)
-    missing = tmp_path / "missing.jpg"
     with pytest.raises(cbir.NotFoundError) as e:
-        model.embed_images([gallery[0], str(missing)])
-    assert e.value.code == cbir.Status.ENOTFOUND
-    assert "image 1" in str(e.value) and "missing.jpg" in str(e.value)
+        model.embed_image(str(tmp_path / "missing.jpg"))
+    assert e.value.code == cbir.Status.ENOTFOUND and "missing.jpg" in e.value.message
     with pytest.raises(TypeError):
         model.embed_images([gallery[0], b"bytes"])
     with pytest.raises(ValueError):
