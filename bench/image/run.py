@@ -1,7 +1,7 @@
 """Decode + preprocess per image: lib/image against Pillow + torchvision doing the same work, on
 the same JPEGs, same machine, same run.
 
-    /usr/bin/python3 bench/image/run.py [--seconds S] [--rounds N]
+    /usr/bin/python3 bench/image/run.py [--seconds S] [--rounds N] [--json PATH]
 
 The JPEGs (640x480, 2000x1500, 4000x3000, quality 90, photo-like content) are made with Pillow
 in a temporary folder. Each side turns a file into the float CHW tensor a model takes:
@@ -16,6 +16,7 @@ a shared machine distorts them less; both sides alternate for N rounds and each 
 best round.
 """
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -75,6 +76,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seconds", type=float, default=2.0)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--json", help="also write the figures here (for bench/run)")
     args = ap.parse_args()
     torch.set_num_threads(1)
 
@@ -103,6 +105,7 @@ def main():
         print("| image | transform | Pillow + torchvision | cbir exact | speed-up | cbir fast | speed-up "
               "| fast vs exact: mean / max abs diff |")
         print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+        rows = []
         for size in SIZES:
             for t in ("clip", "dino"):
                 ref = np.asarray(T.Compose(RESIZE[t])(Image.open(files[size]).convert("RGB")))
@@ -118,6 +121,12 @@ def main():
                 p = py[(t, size)]
                 print(f"| {size[0]}x{size[1]} | {t} | {p:.1f} | {exact:.1f} | {p / exact:.1f}x | {fast:.1f} | "
                       f"{p / fast:.1f}x | {diff.mean():.2f} / {diff.max()} |")
+                rows.append({"width": size[0], "height": size[1], "transform": t, "python_ms": p,
+                             "cbir_exact_ms": exact, "cbir_fast_ms": fast,
+                             "fast_mean_abs_diff": float(diff.mean()), "fast_max_abs_diff": int(diff.max())})
+        if args.json:
+            with open(args.json, "w", encoding="utf-8") as f:
+                json.dump({"rounds": args.rounds, "rows": rows}, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 same machine, same run.
 
     /usr/bin/python3 bench/tokenizer/run.py [--build DIR] [--golden DIR] [--seconds S] [--rounds N]
+                                            [--json PATH]
 
 --build is a CMake build folder of this repository in which libcbir is built (default: build).
 The texts are the golden texts (../shared/golden/tokenizer.jsonl). The reference is
@@ -55,6 +56,7 @@ def main():
     ap.add_argument("--golden", default=os.path.join(ROOT, "..", "shared", "golden"))
     ap.add_argument("--seconds", type=float, default=2.0, help="per side and round")
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--json", help="also write the figures here (for bench/run)")
     args = ap.parse_args()
 
     vocab_path = os.path.join(args.golden, "vocab.txt")
@@ -98,6 +100,10 @@ def main():
           f"{cpp['single'] / python:.1f}x |")
     print(f"| cbir_tokenize, all texts in one call | {cpp['batch']:,.0f} | "
           f"{cpp['batch'] / python:.1f}x |")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump({"texts": len(texts), "rounds": args.rounds, "python_texts_per_s": python,
+                       "cbir_single_texts_per_s": cpp["single"], "cbir_batch_texts_per_s": cpp["batch"]}, f)
 
 
 if __name__ == "__main__":

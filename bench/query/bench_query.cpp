@@ -1,0 +1,176 @@
+// The C side of bench/query/run.py, written against cbir.h only: a whole text query (tokenize +
+// encode with a model's text tower + search a collection) per index spec, with its two parts
+// timed apart in the same run.
+//
+//   bench_query BUNDLE COLLECTION N THREADS SECONDS QUERIES SPEC [SPEC...]
+//
+// COLLECTION is a folder kept between runs: when it does not hold N items it is made afresh
+// with N synthetic unit vectors of the model's dimension (clustered, fixed seed). Each SPEC is a
+// cbir index spec built on it with cbir_collection_rebuild(). QUERIES: UTF-8 texts, one a line.
+// Prints one JSON object.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "cbir.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+void check(int status, const char* what) {
+  if (status == CBIR_OK) return;
+  std::fprintf(stderr, "bench_query: %s: %s\n", what, cbir_last_error());
+  std::exit(1);
+}
+
+// Calls `once(i)` with i = 0, 1, ... for at least `seconds` (and at least 20 times); returns the
+// p50 and p95 of its latency in milliseconds.
+std::pair<double, double> latency_ms(double seconds, const std::function<void(size_t)>& once) {
+  once(0);  // warm-up
+  std::vector<double> ms;
+  const auto start = Clock::now();
+  for (size_t i = 0; ms.size() < 20 || seconds_since(start) < seconds; ++i) {
+    const auto t = Clock::now();
+    once(i);
+    ms.push_back(seconds_since(t) * 1e3);
+  }
+  std::sort(ms.begin(), ms.end());
+  return {ms[ms.size() / 2], ms[ms.size() * 95 / 100]};
+}
+
+uint64_t count_of(cbir_collection_t* c) {
+  uint64_t n = 0;
+  check(cbir_collection_count(&n, c), "count");
+  return n;
+}
+
+// N unit vectors scattered around 1,000 random directions, added in batches of 10,000.
+void fill(cbir_collection_t* c, size_t n, size_t dim) {
+  std::mt19937 rng(7);
+  std::normal_distribution<float> normal;
+  std::vector<float> centres(1000 * dim);
+  for (auto& x : centres) x = normal(rng);
+  const size_t batch = 10000;
+  std::vector<float> vectors(batch * dim);
+  std::vector<std::string> uris(batch);
+  std::vector<cbir_item_t> items(batch);
+  for (size_t done = 0; done < n; done += batch) {
+    const size_t m = std::min(batch, n - done);
+    for (size_t i = 0; i < m; ++i) {
+      const float* centre = &centres[(rng() % 1000) * dim];
+      float* v = &vectors[i * dim];
+      for (size_t j = 0; j < dim; ++j) v[j] = centre[j] + 0.8f * normal(rng);
+      uris[i] = "synthetic/" + std::to_string(done + i) + ".jpg";
+      items[i] = cbir_item_t{};
+      items[i].uri = uris[i].c_str();
+    }
+    check(cbir_collection_add(nullptr, c, items.data(), vectors.data(), m, dim), "add");
+  }
+  check(cbir_collection_save(c), "save");
+}
+
+long peak_rss_kb() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 8) {
+    std::fprintf(stderr, "usage: bench_query BUNDLE COLLECTION N THREADS SECONDS QUERIES SPEC [SPEC...]\n");
+    return 2;
+  }
+  const std::string dir = argv[2];
+  const size_t n = std::strtoull(argv[3], nullptr, 10), k = 10;
+  const double seconds = std::atof(argv[5]);
+
+  cbir_model_options_t mo = CBIR_MODEL_OPTIONS_INIT;
+  mo.device = "cpu";
+  mo.threads = std::atoi(argv[4]);
+  mo.verify_hashes = 0;  // its seconds of sha256 are not what is measured here
+  cbir_model_t* model = nullptr;
+  check(cbir_model_open(&model, argv[1], &mo), "open model");
+  cbir_model_info_t info{};
+  info.version = sizeof info;
+  check(cbir_model_info(&info, model), "model info");
+  const size_t dim = size_t(info.dim);
+
+  std::vector<std::string> texts;
+  std::ifstream qf(argv[6]);
+  for (std::string line; std::getline(qf, line);)
+    if (!line.empty()) texts.push_back(line);
+  if (texts.empty()) return std::fprintf(stderr, "bench_query: no texts in %s\n", argv[6]), 1;
+
+  // Reuse the collection when it holds N items; else make it anew.
+  cbir_collection_t* c = nullptr;
+  cbir_collection_options_t co = CBIR_COLLECTION_OPTIONS_INIT;
+  if (cbir_collection_open(&c, dir.c_str(), &co) == CBIR_OK && count_of(c) != n) {
+    cbir_collection_close(c);
+    c = nullptr;
+  }
+  double fill_s = 0;
+  if (!c) {
+    std::filesystem::remove_all(dir);
+    co.flags = CBIR_OPEN_CREATE;
+    co.dim = int32_t(dim);
+    co.fingerprint = "synthetic";
+    co.index_spec = "flat";
+    check(cbir_collection_open(&c, dir.c_str(), &co), "create collection");
+    const auto t = Clock::now();
+    fill(c, n, dim);
+    fill_s = seconds_since(t);
+  }
+
+  // Every text's embedding once, for the search-only figure.
+  std::vector<float> embedded(texts.size() * dim);
+  std::vector<const char*> ptrs;
+  for (auto& t : texts) ptrs.push_back(t.c_str());
+  check(cbir_model_embed_texts(embedded.data(), model, ptrs.data(), ptrs.size()), "embed");
+
+  std::vector<float> query(dim), scores(k);
+  std::vector<int64_t> ids(k);
+  auto embed = [&](size_t i) {
+    check(cbir_model_embed_texts(query.data(), model, &ptrs[i % ptrs.size()], 1), "embed");
+  };
+  auto search = [&](const float* q) {
+    check(cbir_collection_search(ids.data(), scores.data(), c, q, 1, dim, k, nullptr), "search");
+  };
+  const auto text = latency_ms(seconds, embed);
+  std::printf("{\"n\": %zu, \"dim\": %zu, \"k\": %zu, \"threads\": %d, \"fill_s\": %.1f, "
+              "\"embed_p50_ms\": %.3f, \"embed_p95_ms\": %.3f, \"specs\": [",
+              n, dim, k, mo.threads, fill_s, text.first, text.second);
+  for (int a = 7; a < argc; ++a) {
+    const auto t = Clock::now();
+    check(cbir_collection_rebuild(c, argv[a]), "rebuild");
+    const double build_s = seconds_since(t);
+    const auto only = latency_ms(seconds, [&](size_t i) { search(&embedded[(i % texts.size()) * dim]); });
+    const auto whole = latency_ms(seconds, [&](size_t i) {
+      embed(i);
+      search(query.data());
+    });
+    std::printf("%s{\"spec\": \"%s\", \"build_s\": %.2f, \"search_p50_ms\": %.3f, \"search_p95_ms\": %.3f, "
+                "\"query_p50_ms\": %.3f, \"query_p95_ms\": %.3f}",
+                a > 7 ? ", " : "", argv[a], build_s, only.first, only.second, whole.first, whole.second);
+    std::fflush(stdout);
+  }
+  std::printf("], \"peak_rss_mib\": %.1f}\n", double(peak_rss_kb()) / 1024);
+  cbir_collection_close(c);
+  cbir_model_close(model);
+  return 0;
+}
