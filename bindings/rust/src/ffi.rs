@@ -7,6 +7,13 @@ use std::os::raw::{c_char, c_int, c_void};
 pub enum cbir_model_t {}
 pub enum cbir_collection_t {}
 pub enum cbir_ingest_report_t {}
+pub enum cbir_tokenizer_t {}
+
+#[repr(C)]
+pub struct cbir_tokenizer_options_t {
+    pub version: u32,
+    pub lower_case: i32,
+}
 
 #[repr(C)]
 pub struct cbir_model_options_t {
@@ -113,6 +120,8 @@ pub struct cbir_ingest_progress_t {
     pub eta_seconds: f64,
 }
 
+pub type cbir_log_fn = Option<unsafe extern "C" fn(user: *mut c_void, level: i32, message: *const c_char)>;
+
 pub type cbir_progress_fn =
     Option<unsafe extern "C" fn(user: *mut c_void, progress: *const cbir_ingest_progress_t) -> c_int>;
 
@@ -155,7 +164,27 @@ extern "C" {
     pub fn cbir_last_error() -> *const c_char;
     pub fn cbir_free(ptr: *mut c_void);
     pub fn cbir_build_info() -> *const c_char;
+    pub fn cbir_set_log_callback(fn_: cbir_log_fn, user: *mut c_void, min_level: i32);
     pub fn cbir_set_threads(threads: i32) -> c_int;
+
+    pub fn cbir_tokenizer_options_init(opts: *mut cbir_tokenizer_options_t);
+    pub fn cbir_tokenizer_open(
+        out: *mut *mut cbir_tokenizer_t,
+        vocab_path: *const c_char,
+        opts: *const cbir_tokenizer_options_t,
+    ) -> c_int;
+    pub fn cbir_tokenizer_close(tokenizer: *mut cbir_tokenizer_t);
+    pub fn cbir_tokenize(
+        ids: *mut i64,
+        lengths: *mut i32,
+        tokenizer: *const cbir_tokenizer_t,
+        texts: *const *const c_char,
+        n: usize,
+        context_length: usize,
+    ) -> c_int;
+    pub fn cbir_tokenizer_vocab_size(tokenizer: *const cbir_tokenizer_t) -> usize;
+    pub fn cbir_tokenizer_token(tokenizer: *const cbir_tokenizer_t, id: i64) -> *const c_char;
+    pub fn cbir_model_tokenizer(out: *mut *const cbir_tokenizer_t, model: *const cbir_model_t) -> c_int;
 
     pub fn cbir_model_options_init(opts: *mut cbir_model_options_t);
     pub fn cbir_model_open(

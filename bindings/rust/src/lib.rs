@@ -26,13 +26,17 @@ mod collection;
 mod error;
 mod ffi;
 mod ingest;
+mod log;
 mod model;
 mod strings;
+mod tokenizer;
 
 pub use collection::{Collection, CollectionInfo, CollectionOptions, Hit, Item, SearchOptions};
 pub use error::{Error, ErrorKind, Result};
 pub use ingest::{Failure, IngestOptions, IngestReport, Progress};
+pub use log::{clear_log_handler, set_log_handler, LogLevel};
 pub use model::{Model, ModelInfo, ModelOptions, PixelFormat, Pixels, Precision};
+pub use tokenizer::{Tokenizer, Tokens};
 
 /// The version of the linked libcbir, "MAJOR.MINOR.PATCH".
 ///
@@ -73,5 +77,6 @@ pub fn __struct_sizes() -> Vec<(&'static str, usize)> {
         ("cbir_ingest_progress_t", size_of::<ffi::cbir_ingest_progress_t>()),
         ("cbir_ingest_options_t", size_of::<ffi::cbir_ingest_options_t>()),
         ("cbir_ingest_summary_t", size_of::<ffi::cbir_ingest_summary_t>()),
+        ("cbir_tokenizer_options_t", size_of::<ffi::cbir_tokenizer_options_t>()),
     ]
 }

@@ -5,6 +5,7 @@ use std::ptr::{self, NonNull};
 use crate::error::{borrowed, check, Error, Result};
 use crate::ffi;
 use crate::strings::{c_opt, c_path, ptr_or_null, CStrings};
+use crate::tokenizer::Tokenizer;
 
 const EINVAL: i32 = -1;
 
@@ -191,6 +192,15 @@ impl Model {
         &self.info.fingerprint
     }
 
+    /// The bundle's own tokenizer (its vocab.txt and lower-casing), lent for as long as the
+    /// model lives. Errors: `Unsupported` without a text tower.
+    pub fn tokenizer(&self) -> Result<Tokenizer<'_>> {
+        let mut raw = ptr::null();
+        check(unsafe { ffi::cbir_model_tokenizer(&mut raw, self.as_ptr()) })?;
+        let raw = NonNull::new(raw as *mut _).expect("cbir_model_tokenizer returned OK and NULL");
+        Ok(Tokenizer::borrowed(raw))
+    }
+
     /// Embeds texts (Chinese or English) with the text tower. Errors: `Unsupported` without a
     /// text tower, `InvalidArgument` for a text with a NUL byte.
     pub fn embed_texts<S: AsRef<str>>(&self, texts: &[S]) -> Result<Vec<Vec<f32>>> {
@@ -207,9 +217,22 @@ impl Model {
         Ok(self.embed_texts(&[text])?.remove(0))
     }
 
-    /// Embeds image files with the image tower. The first image that fails gives the error
-    /// (`Image` for undecodable data, `NotFound` for a missing file), naming its index.
-    pub fn embed_image_files<P: AsRef<Path>>(&self, paths: &[P]) -> Result<Vec<Vec<f32>>> {
+    /// Embeds image files with the image tower: one result per file, in order. One bad image
+    /// never fails the batch: its entry is its error (`Image` for undecodable data, `NotFound`
+    /// for a missing file), naming its index. The outer error is for the whole call
+    /// (`Unsupported` without an image tower, `InvalidArgument` for a path with a NUL byte).
+    ///
+    /// ```no_run
+    /// # let model = cbir::Model::open("models/tiny-bilingual")?;
+    /// for (path, result) in ["a.jpg", "b.png"].iter().zip(model.embed_image_files(&["a.jpg", "b.png"])?) {
+    ///     match result {
+    ///         Ok(vector) => println!("{}: {} floats", path, vector.len()),
+    ///         Err(e) => println!("{}: {}", path, e),
+    ///     }
+    /// }
+    /// # Ok::<(), cbir::Error>(())
+    /// ```
+    pub fn embed_image_files<P: AsRef<Path>>(&self, paths: &[P]) -> Result<Vec<Result<Vec<f32>>>> {
         let paths = CStrings::from_paths(paths)?;
         self.embed_images(paths.len(), |out, statuses| unsafe {
             ffi::cbir_model_embed_image_files(out, statuses, self.as_ptr(), paths.as_ptr(), paths.len())
@@ -218,11 +241,12 @@ impl Model {
 
     /// One image file's embedding.
     pub fn embed_image_file<P: AsRef<Path>>(&self, path: P) -> Result<Vec<f32>> {
-        Ok(self.embed_image_files(&[path])?.remove(0))
+        self.embed_image_files(&[path])?.remove(0)
     }
 
-    /// Embeds encoded images in memory (JPEG, PNG, ...).
-    pub fn embed_image_buffers<B: AsRef<[u8]>>(&self, images: &[B]) -> Result<Vec<Vec<f32>>> {
+    /// Embeds encoded images in memory (JPEG, PNG, ...): one result per image, as
+    /// [`Model::embed_image_files`].
+    pub fn embed_image_buffers<B: AsRef<[u8]>>(&self, images: &[B]) -> Result<Vec<Result<Vec<f32>>>> {
         let data: Vec<*const c_void> = images.iter().map(|b| b.as_ref().as_ptr() as *const c_void).collect();
         let sizes: Vec<usize> = images.iter().map(|b| b.as_ref().len()).collect();
         self.embed_images(images.len(), |out, statuses| unsafe {
@@ -230,24 +254,29 @@ impl Model {
         })
     }
 
-    /// Embeds raw pixel images, resized and normalised with the bundle's recipe.
-    pub fn embed_image_pixels(&self, images: &[Pixels<'_>]) -> Result<Vec<Vec<f32>>> {
+    /// Embeds raw pixel images, resized and normalised with the bundle's recipe: one result
+    /// per image, as [`Model::embed_image_files`]. A `Pixels` whose data is shorter than it
+    /// says fails the whole call (`InvalidArgument`): that is a bug of the caller's.
+    pub fn embed_image_pixels(&self, images: &[Pixels<'_>]) -> Result<Vec<Result<Vec<f32>>>> {
         let raw = images.iter().enumerate().map(|(i, p)| p.to_ffi(i)).collect::<Result<Vec<_>>>()?;
         self.embed_images(raw.len(), |out, statuses| unsafe {
             ffi::cbir_model_embed_image_pixels(out, statuses, self.as_ptr(), raw.as_ptr(), raw.len())
         })
     }
 
-    fn embed_images(&self, n: usize, call: impl FnOnce(*mut f32, *mut i32) -> i32) -> Result<Vec<Vec<f32>>> {
+    fn embed_images(&self, n: usize, call: impl FnOnce(*mut f32, *mut i32) -> i32) -> Result<Vec<Result<Vec<f32>>>> {
         let mut out = vec![0f32; n * self.dim()];
         let mut statuses = vec![0i32; n];
         check(call(out.as_mut_ptr(), statuses.as_mut_ptr()))?;
-        if let Some(i) = statuses.iter().position(|&s| s != 0) {
-            // Borrowed until the next embed call on this thread: copied at once.
+        let rows = self.rows(out).into_iter().zip(statuses).enumerate();
+        Ok(rows.map(|(i, (row, status))| {
+            if status == 0 {
+                return Ok(row);
+            }
+            // Borrowed until the next embed call on this thread: copied before it.
             let message = unsafe { borrowed(ffi::cbir_model_item_error(i)) };
-            return Err(Error::new(statuses[i], format!("image {}: {}", i, message)));
-        }
-        Ok(self.rows(out))
+            Err(Error::new(status, format!("image {}: {}", i, message)))
+        }).collect())
     }
 
     /// Zero-shot classification: the probability of each label for an image embedding

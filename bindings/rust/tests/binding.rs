@@ -151,7 +151,7 @@ fn embeddings_are_unit_vectors_of_the_model_dim() {
     }
     let path = &gallery()[0];
     let from_file = model.embed_image_file(path).unwrap();
-    let from_bytes = model.embed_image_buffers(&[fs::read(path).unwrap()]).unwrap().remove(0);
+    let from_bytes = model.embed_image_buffers(&[fs::read(path).unwrap()]).unwrap().remove(0).unwrap();
     for (a, b) in from_file.iter().zip(&from_bytes) {
         assert!((a - b).abs() < 1e-6);
     }
@@ -165,17 +165,29 @@ fn bad_images_fail_with_their_own_codes() {
         Some(m) => m,
         None => return,
     };
-    let err = model.embed_image_buffers(&[b"not an image".to_vec()]).unwrap_err();
+    // One bad image never fails the batch: each gets its own result.
+    let good = fs::read(&gallery()[0]).unwrap();
+    let results = model.embed_image_buffers(&[good.clone(), b"not an image".to_vec(), good[..300].to_vec()]).unwrap();
+    assert_eq!(results.len(), 3);
+    let first = results[0].as_ref().unwrap();
+    let alone = model.embed_image_file(&gallery()[0]).unwrap();
+    assert!(first.iter().zip(&alone).all(|(a, b)| (a - b).abs() < 1e-5));
+    let err = results[1].as_ref().unwrap_err();
     assert_eq!((err.kind(), err.code()), (ErrorKind::Image, -20));
+    assert!(err.message().contains("image 1"), "{}", err);
+    assert_eq!(results[2].as_ref().unwrap_err().kind(), ErrorKind::Image);
     let dir = scratch("missing");
     let missing = dir.join("missing.jpg");
-    let err = model.embed_image_files(&[gallery()[0].clone(), missing]).unwrap_err();
+    let results = model.embed_image_files(&[gallery()[0].clone(), missing.clone(), gallery()[1].clone()]).unwrap();
+    assert!(results[0].is_ok() && results[2].is_ok());
+    let err = results[1].as_ref().unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
     assert!(err.message().contains("image 1") && err.message().contains("missing.jpg"), "{}", err);
+    assert_eq!(model.embed_image_file(&missing).unwrap_err().kind(), ErrorKind::NotFound);
     let short = Pixels { data: &[0u8; 10], width: 4, height: 4, stride: 0, format: PixelFormat::Rgb8 };
     assert_eq!(model.embed_image_pixels(&[short]).unwrap_err().kind(), ErrorKind::InvalidArgument);
     let gray = Pixels { data: &[128u8; 64], width: 8, height: 8, stride: 0, format: PixelFormat::Gray8 };
-    assert_eq!(model.embed_image_pixels(&[gray]).unwrap()[0].len(), model.dim());
+    assert_eq!(model.embed_image_pixels(&[gray]).unwrap()[0].as_ref().unwrap().len(), model.dim());
 }
 
 #[test]
@@ -334,4 +346,80 @@ fn progress_can_cancel_and_a_panic_comes_back() {
     assert_eq!(*caught.unwrap_err().downcast::<&str>().unwrap(), "stop here");
     let done = coll.ingest_dir(&model, &folder, IngestOptions::default()).unwrap();
     assert!(!done.cancelled && coll.count().unwrap() == 12);
+}
+
+#[test]
+fn log_handler_receives_the_library_warnings() {
+    use std::sync::{Arc, Mutex};
+    let model = match model() {
+        Some(m) => m,
+        None => return,
+    };
+    let dir = scratch("log");
+    let path = dir.join("coll");
+    let coll = Collection::open(&path, &CollectionOptions::for_model(&model)).unwrap();
+    coll.add(&[Item::new("x")], &[vec![1.0f32; model.dim()]]).unwrap();
+    coll.close().unwrap();
+    let remove_index = || {
+        for entry in fs::read_dir(&path).unwrap() {
+            let p = entry.unwrap().path();
+            if p.file_name().unwrap().to_string_lossy().starts_with("index") {
+                fs::remove_file(p).unwrap();
+            }
+        }
+    };
+    remove_index(); // the index is a cache: cbir rebuilds it from the catalog, and warns
+
+    // A handler that panics must not take the process down: the panic stays on the Rust side.
+    cbir::set_log_handler(cbir::LogLevel::Info, |_, _| panic!("a handler's bug"));
+    let reopen = || Collection::open(&path, &CollectionOptions { create: false, ..CollectionOptions::for_model(&model) }).unwrap();
+    assert_eq!(reopen().count().unwrap(), 1);
+    remove_index();
+
+    let messages: Arc<Mutex<Vec<(cbir::LogLevel, String)>>> = Arc::default();
+    let sink = Arc::clone(&messages);
+    cbir::set_log_handler(cbir::LogLevel::Info, move |level, m| sink.lock().unwrap().push((level, m.to_string())));
+    assert_eq!(reopen().count().unwrap(), 1);
+    let got = messages.lock().unwrap().clone();
+    assert!(got.iter().any(|(l, m)| *l == cbir::LogLevel::Warn && m.contains("rebuilding the index")), "{:?}", got);
+
+    // Replaced, the old handler is dropped (it held the other reference to `messages`).
+    cbir::set_log_handler(cbir::LogLevel::Error, |_, _| {});
+    assert_eq!(Arc::strong_count(&messages), 1);
+    cbir::clear_log_handler();
+    remove_index();
+    assert_eq!(reopen().count().unwrap(), 1);
+    assert_eq!(messages.lock().unwrap().len(), got.len());
+}
+
+#[test]
+fn tokenizers_give_the_vocabularys_ids() {
+    let model = match model() {
+        Some(m) => m,
+        None => return,
+    };
+    let vocab_text = fs::read_to_string(Path::new(&model.info().path).join("vocab.txt")).unwrap();
+    let vocab: Vec<&str> = vocab_text.lines().collect();
+    let id = |t: &str| vocab.iter().position(|v| *v == t).unwrap() as i64;
+    let own = model.tokenizer().unwrap();
+    let opened = cbir::Tokenizer::open(&model.info().path, true).unwrap();
+    for tok in [&own, &opened] {
+        assert_eq!(tok.vocab_size(), vocab.len());
+        assert_eq!(tok.token(0).as_deref(), Some(vocab[0]));
+        assert_eq!(tok.token(vocab.len() as i64), None);
+        // Lower-cased as Chinese-CLIP does; words the tiny vocabulary lacks become [UNK].
+        let words: Vec<&str> = ["a", "red", "circle"].iter().map(|w| if vocab.contains(w) { *w } else { "[UNK]" }).collect();
+        assert_eq!(tok.tokens("A Red Circle").unwrap(), words);
+        let t = tok.tokenize(&["a red circle", ""], 8).unwrap();
+        assert_eq!(t.lengths, [5, 2]);
+        let mut row: Vec<i64> = ["[CLS]"].iter().chain(&words).chain(&["[SEP]"]).map(|w| id(w)).collect();
+        row.resize(8, id("[PAD]"));
+        assert_eq!(t.ids[0], row);
+        assert_eq!(t.ids[1][..2], [id("[CLS]"), id("[SEP]")]);
+        assert_eq!(tok.tokenize(&["x"], 1).unwrap_err().kind(), ErrorKind::InvalidArgument);
+    }
+    let dir = scratch("vocab");
+    assert_eq!(cbir::Tokenizer::open(dir.join("none.txt"), true).unwrap_err().kind(), ErrorKind::NotFound);
+    fs::write(dir.join("vocab.txt"), "a\nb\n").unwrap();
+    assert_eq!(cbir::Tokenizer::open(dir.join("vocab.txt"), true).unwrap_err().kind(), ErrorKind::Corrupt);
 }
