@@ -131,11 +131,14 @@ func TestEmbeddings(t *testing.T) {
 	}
 	data, _ := os.ReadFile(files[0])
 	fromBytes, err := m.EmbedImageBuffers([][]byte{data})
+	if err == nil {
+		err = fromBytes[0].Err
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range fromFile {
-		if math.Abs(float64(fromFile[i]-fromBytes[0][i])) > 1e-6 {
+		if math.Abs(float64(fromFile[i]-fromBytes[0].Vector[i])) > 1e-6 {
 			t.Fatalf("file and bytes differ at %d", i)
 		}
 	}
@@ -147,16 +150,44 @@ func TestEmbeddings(t *testing.T) {
 
 func TestBadImagesFailWithTheirOwnCodes(t *testing.T) {
 	m := openModel(t)
-	_, err := m.EmbedImageBuffers([][]byte{[]byte("not an image")})
+	good, err := os.ReadFile(gallery(t)[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One bad image never fails the batch: each gets its own outcome.
+	res, err := m.EmbedImageBuffers([][]byte{good, []byte("not an image"), good[:300]})
+	if err != nil || len(res) != 3 {
+		t.Fatalf("EmbedImageBuffers: %v %v", res, err)
+	}
+	alone, err := m.EmbedImageFile(gallery(t)[0])
+	if err != nil || res[0].Err != nil || len(res[0].Vector) != m.Dim() {
+		t.Fatalf("the good image: %v %v", res[0].Err, err)
+	}
+	for i := range alone {
+		if math.Abs(float64(alone[i]-res[0].Vector[i])) > 1e-5 {
+			t.Fatalf("the good image's vector differs in a batch at %d", i)
+		}
+	}
 	var e *cbir.Error
-	if !errors.Is(err, cbir.ErrImage) || !errors.As(err, &e) || e.Code != -20 {
-		t.Fatalf("garbage bytes: %v", err)
+	if !errors.Is(res[1].Err, cbir.ErrImage) || !errors.As(res[1].Err, &e) || e.Code != -20 ||
+		!strings.Contains(e.Message, "image 1") || res[1].Vector != nil {
+		t.Fatalf("garbage bytes: %v", res[1].Err)
+	}
+	if !errors.Is(res[2].Err, cbir.ErrImage) {
+		t.Fatalf("truncated JPEG: %v", res[2].Err)
 	}
 	missing := filepath.Join(t.TempDir(), "missing.jpg")
-	_, err = m.EmbedImageFiles([]string{gallery(t)[0], missing})
+	files, err := m.EmbedImageFiles([]string{gallery(t)[0], missing, gallery(t)[1]})
+	if err != nil || files[0].Err != nil || files[2].Err != nil {
+		t.Fatalf("good files: %v %v", files, err)
+	}
+	err = files[1].Err
 	if !errors.Is(err, cbir.ErrNotFound) || !strings.Contains(err.Error(), "image 1") ||
 		!strings.Contains(err.Error(), "missing.jpg") {
 		t.Fatalf("missing file: %v", err)
+	}
+	if _, err := m.EmbedImageFile(missing); !errors.Is(err, cbir.ErrNotFound) {
+		t.Fatalf("one missing file: %v", err)
 	}
 }
 
@@ -400,5 +431,141 @@ func TestProgressCanCancelAndAPanicComesBack(t *testing.T) {
 	}
 	if count, _ := c.Count(); count != n {
 		t.Fatalf("count %d, want %d", count, n)
+	}
+}
+
+func TestLogHandlerReceivesTheLibraryWarnings(t *testing.T) {
+	m := openModel(t)
+	path := filepath.Join(t.TempDir(), "c")
+	c, err := cbir.OpenCollection(path, cbir.OptionsFor(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vec := make([]float32, m.Dim())
+	vec[0] = 1
+	if _, err := c.Add([]cbir.Item{{URI: "x"}}, [][]float32{vec}); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	// The index is a cache: cbir rebuilds it from the catalog when it is gone, and warns.
+	reopen := func() {
+		snapshots, _ := filepath.Glob(filepath.Join(path, "index*"))
+		for _, s := range snapshots {
+			os.Remove(s)
+		}
+		c, err := cbir.OpenCollection(path, cbir.OptionsFor(m))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := c.Count(); err != nil || n != 1 {
+			t.Fatalf("Count = %d, %v", n, err)
+		}
+		c.Close()
+	}
+	defer cbir.SetLogHandler(cbir.LogError, nil)
+
+	// A handler that panics must not take the process down.
+	cbir.SetLogHandler(cbir.LogInfo, func(cbir.LogLevel, string) { panic("a handler's bug") })
+	reopen()
+
+	var mu sync.Mutex
+	var got []string
+	cbir.SetLogHandler(cbir.LogInfo, func(level cbir.LogLevel, message string) {
+		mu.Lock()
+		defer mu.Unlock()
+		if level == cbir.LogWarn {
+			got = append(got, message)
+		}
+	})
+	reopen()
+	mu.Lock()
+	warned := len(got)
+	found := warned > 0 && strings.Contains(strings.Join(got, "\n"), "rebuilding the index")
+	mu.Unlock()
+	if !found {
+		t.Fatalf("no warning about rebuilding the index: %q", got)
+	}
+	cbir.SetLogHandler(cbir.LogError, nil) // removed: nothing arrives any more
+	reopen()
+	if len(got) != warned {
+		t.Fatalf("a removed handler still got %q", got[warned:])
+	}
+}
+
+func TestTokenizersGiveTheVocabularysIDs(t *testing.T) {
+	m := openModel(t)
+	data, err := os.ReadFile(filepath.Join(m.Info().Path, "vocab.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vocab := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	id := func(w string) int64 {
+		for i, v := range vocab {
+			if v == w {
+				return int64(i)
+			}
+		}
+		t.Fatalf("%q is not in the vocabulary", w)
+		return -1
+	}
+	own, err := m.Tokenizer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	opened, err := cbir.OpenTokenizer(m.Info().Path, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer opened.Close()
+	for _, tok := range []*cbir.Tokenizer{own, opened} {
+		if tok.VocabSize() != len(vocab) {
+			t.Fatalf("VocabSize %d, vocab.txt has %d", tok.VocabSize(), len(vocab))
+		}
+		if w, ok := tok.Token(0); !ok || w != vocab[0] {
+			t.Fatalf("Token(0) = %q", w)
+		}
+		if _, ok := tok.Token(int64(len(vocab))); ok {
+			t.Fatal("a token past the vocabulary")
+		}
+		// Lower-cased as Chinese-CLIP does; words the tiny vocabulary lacks become [UNK].
+		var words []string
+		want := []int64{id("[CLS]")}
+		for _, w := range []string{"a", "red", "circle"} {
+			if !strings.Contains("\n"+string(data), "\n"+w+"\n") {
+				w = "[UNK]"
+			}
+			words = append(words, w)
+			want = append(want, id(w))
+		}
+		want = append(want, id("[SEP]"), id("[PAD]"), id("[PAD]"), id("[PAD]"))
+		got, err := tok.Tokens("A Red Circle")
+		if err != nil || strings.Join(got, " ") != strings.Join(words, " ") {
+			t.Fatalf("Tokens = %q, %v; want %q", got, err, words)
+		}
+		r, err := tok.Tokenize([]string{"a red circle", ""}, 8)
+		if err != nil || r.Lengths[0] != 5 || r.Lengths[1] != 2 {
+			t.Fatalf("Tokenize: %v %v", r, err)
+		}
+		for i := range want {
+			if r.IDs[0][i] != want[i] {
+				t.Fatalf("ids %v, want %v", r.IDs[0], want)
+			}
+		}
+		if _, err := tok.Tokenize([]string{"x"}, 1); !errors.Is(err, cbir.ErrInvalid) {
+			t.Fatalf("context length 1: %v", err)
+		}
+	}
+	if _, err := cbir.OpenTokenizer(filepath.Join(t.TempDir(), "none.txt"), true); !errors.Is(err, cbir.ErrNotFound) {
+		t.Fatalf("a missing vocabulary: %v", err)
+	}
+	// A lent tokenizer stops with its model.
+	m2, err := cbir.OpenModel(m.Info().Path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lent, _ := m2.Tokenizer()
+	m2.Close()
+	if _, err := lent.Tokens("red"); !errors.Is(err, cbir.ErrClosed) {
+		t.Fatalf("a closed model's tokenizer: %v", err)
 	}
 }

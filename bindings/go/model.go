@@ -150,9 +150,17 @@ func (m *Model) EmbedText(text string) ([]float32, error) {
 	return v[0], nil
 }
 
-// EmbedImageFiles embeds image files with the image tower. The first image that fails gives
-// the error (ErrImage for undecodable data, ErrNotFound for a missing file), naming its index.
-func (m *Model) EmbedImageFiles(paths []string) ([][]float32, error) {
+// ImageEmbedding is one image's outcome in a batch: its L2-normalised Vector, or Err (an
+// *Error: ErrImage for undecodable data, ErrNotFound for a missing file, naming its index).
+type ImageEmbedding struct {
+	Vector []float32
+	Err    error
+}
+
+// EmbedImageFiles embeds image files with the image tower: one ImageEmbedding per path, in
+// order. One bad image never fails the batch; the error returned is for the whole call
+// (ErrUnsupported without an image tower, ErrClosed).
+func (m *Model) EmbedImageFiles(paths []string) ([]ImageEmbedding, error) {
 	cs := newCStrings(paths)
 	defer cs.free()
 	return m.embedImages(len(paths), func(p *C.cbir_model_t, out *C.float, st *C.int32_t) C.int {
@@ -166,11 +174,12 @@ func (m *Model) EmbedImageFile(path string) ([]float32, error) {
 	if err != nil {
 		return nil, err
 	}
-	return v[0], nil
+	return v[0].Vector, v[0].Err
 }
 
-// EmbedImageBuffers embeds encoded images in memory (JPEG, PNG, ...).
-func (m *Model) EmbedImageBuffers(images [][]byte) ([][]float32, error) {
+// EmbedImageBuffers embeds encoded images in memory (JPEG, PNG, ...): one ImageEmbedding per
+// image, as EmbedImageFiles.
+func (m *Model) EmbedImageBuffers(images [][]byte) ([]ImageEmbedding, error) {
 	n := len(images)
 	// cgo forbids handing C an array of Go pointers: the bytes are copied into C memory.
 	data := make([]unsafe.Pointer, n)
@@ -195,27 +204,30 @@ func (m *Model) EmbedImageBuffers(images [][]byte) ([][]float32, error) {
 	})
 }
 
-func (m *Model) embedImages(n int, f func(*C.cbir_model_t, *C.float, *C.int32_t) C.int) ([][]float32, error) {
+func (m *Model) embedImages(n int, f func(*C.cbir_model_t, *C.float, *C.int32_t) C.int) ([]ImageEmbedding, error) {
 	out := make([]float32, n*m.Dim())
 	statuses := make([]C.int32_t, max1(n))
+	results := make([]ImageEmbedding, n)
 	err := m.use(func(p *C.cbir_model_t) error {
 		runtime.LockOSThread() // the item messages are per thread too
 		defer runtime.UnlockOSThread()
 		if err := call(func() C.int { return f(p, floatPtr(out), &statuses[0]) }); err != nil {
 			return err
 		}
-		for i := 0; i < n; i++ {
-			if statuses[i] != 0 {
-				msg := C.GoString(C.cbir_model_item_error(C.size_t(i)))
-				return &Error{Code: int(statuses[i]), Message: fmt.Sprintf("image %d: %s", i, msg)}
+		for i, row := range rows(out, m.Dim()) {
+			if statuses[i] == 0 {
+				results[i].Vector = row
+				continue
 			}
+			msg := C.GoString(C.cbir_model_item_error(C.size_t(i)))
+			results[i].Err = &Error{Code: int(statuses[i]), Message: fmt.Sprintf("image %d: %s", i, msg)}
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return rows(out, m.Dim()), nil
+	return results, nil
 }
 
 // Classify gives the zero-shot probability of each label (aligned with labels, summing to 1)
