@@ -15,6 +15,11 @@ if(NOT EXISTS ${_cbir_model}/bundle.json OR NOT IS_DIRECTORY ${_cbir_gallery})
   set(_bind_fixtures make_test_models)
   message(STATUS "bindings: no models/tiny-bilingual yet: binding tests use a test bundle, "
                  "search quality unchecked")
+  # CI must check the bindings on the shipped model: there its absence fails, loudly.
+  if("$ENV{CI}" STREQUAL "true" OR "$ENV{CI}" STREQUAL "1")
+    add_test(NAME bindings_default_model
+             COMMAND sh -c "echo 'FAIL: no models/tiny-bilingual/bundle.json or examples/data/gallery: the bindings and examples ran on a random test bundle, not the shipped model'; exit 1")
+  endif()
 endif()
 
 # What each example must print for the queries below: for the English and the Chinese query a
@@ -53,6 +58,12 @@ function(cbir_example_test name workdir)
                        FIXTURES_REQUIRED "${_bind_fixtures}")
 endfunction()
 
+# The README's code per language must be a part of the example that CI runs.
+add_test(NAME readme_snippets
+         COMMAND ${CBIR_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/scripts/check_readme_snippets.py
+                 ${PROJECT_SOURCE_DIR})
+set_tests_properties(readme_snippets PROPERTIES LABELS examples)
+
 if(CBIR_BUILD_EXAMPLES AND EXISTS ${PROJECT_SOURCE_DIR}/examples/CMakeLists.txt)
   # Under CBIR_SANITIZE these run instrumented: a leak or a memory error fails them.
   cbir_example_test(example_c ${PROJECT_SOURCE_DIR} $<TARGET_FILE:search_folder_c>)
@@ -73,6 +84,7 @@ list(APPEND _bind_env CBIR_STRUCT_LAYOUT=$<TARGET_FILE:cbir_struct_layout>)
 
 # Python (ctypes): the library straight from the build tree.
 set(_py_env ${_bind_env} CBIR_LIBRARY=$<TARGET_FILE:cbir> PYTHONDONTWRITEBYTECODE=1
+            CBIR_GOLDEN_DIR=${CBIR_GOLDEN_DIR}
             PYTHONPATH=${PROJECT_SOURCE_DIR}/bindings/python)
 add_test(NAME python_binding
          COMMAND ${CBIR_PYTHON} -m pytest -q -p no:cacheprovider bindings/python/tests

@@ -25,7 +25,14 @@ function option(name, fallback) {
   return fallback;
 }
 
+// Under CI (CI=true or 1; run_browser_test.sh passes it on as CBIR_NO_SKIP) a missing
+// dependency fails the test: CI must run it.
+const NO_SKIP = Boolean(process.env.CBIR_NO_SKIP) || ["true", "1"].includes(process.env.CI);
 function skip(why) {
+  if (NO_SKIP) {
+    console.log(`FAIL (under CI nothing is skipped): ${why}`);
+    process.exit(1);
+  }
   console.log(`SKIP: ${why}`);
   process.exit(SKIP);
 }
