@@ -64,7 +64,10 @@ Collection::Collection(const std::string& dir, const OpenOptions& opts)
     if (!fs::create_directory(dir_, ec) && ec)
       fail(CBIR_EIO, "cannot create the collection folder " + dir_ + ": " + ec.message());
   }
-  if (writer_) lock_ = std::make_unique<WriterLock>(dir_);
+  if (writer_) {
+    lock_ = std::make_unique<WriterLock>(dir_);
+    fs::remove(snapshot_path() + ".tmp", ec);  // left by a save that a crash interrupted
+  }
   if (!creating && !fs::exists(catalog_path, ec))
     fail(CBIR_ENOTFOUND, "there is no collection at " + dir_ + " (no " + Catalog::kFileName +
                              "; open it with CBIR_OPEN_CREATE to create one)");
@@ -643,18 +646,22 @@ std::vector<std::pair<float, int64_t>> Collection::range(const float* query, siz
 
 void Collection::similar(int64_t id, size_t k, const SearchFilter& filter, float min_score,
                          const SearchKnobs& knobs, float* scores, int64_t* ids) {
-  require(k > 0 && k < SIZE_MAX, "k must be at least 1");
+  require(k > 0, "k must be at least 1");
   std::vector<float> query(static_cast<size_t>(dim_));
   {
     std::lock_guard db(db_mu_);
     if (!catalog_->vector(id, query.data(), query.size()))
       fail(CBIR_ENOTFOUND, "there is no item with id " + std::to_string(id) + " in " + dir_);
   }
-  std::vector<float> s(k + 1);
-  std::vector<int64_t> l(k + 1);
-  search(query.data(), 1, query.size(), k + 1, filter, min_score, knobs, s.data(), l.data());
+  // One more than asked, for the item itself; never more than the collection can return.
+  const size_t kk = static_cast<size_t>(std::min<uint64_t>(k, count())) + 1;
+  std::vector<float> s(kk);
+  std::vector<int64_t> l(kk);
+  search(query.data(), 1, query.size(), kk, filter, min_score, knobs, s.data(), l.data());
+  std::fill(scores, scores + k, -INFINITY);
+  std::fill(ids, ids + k, int64_t{-1});
   size_t out = 0;
-  for (size_t j = 0; j < k + 1 && out < k; ++j) {
+  for (size_t j = 0; j < kk && out < k; ++j) {
     if (l[j] == id) continue;
     scores[out] = s[j];
     ids[out] = l[j];

@@ -2,6 +2,7 @@
 
 #include <cblas.h>
 #include <faiss/impl/IDSelector.h>
+#include <faiss/utils/distances.h>
 
 #include <algorithm>
 #include <cmath>
@@ -55,9 +56,18 @@ class TopK {
 // turns per block of rows, each using all of BLAS's threads.
 std::mutex blas_mu;
 
+// Below this many floats per block, waking OpenBLAS's threads costs more than the arithmetic
+// (a few hundred vectors took milliseconds under concurrent load): FAISS's SSE loop instead.
+constexpr size_t kBlasMinFloats = size_t{1} << 20;
+
 // scores[q * rows + r] = <queries[q], x[r]> for a block of rows.
 void block_scores(const float* x, size_t rows, size_t dim, const float* queries, size_t nq,
                   float* out) {
+  if (rows * dim < kBlasMinFloats) {
+    for (size_t q = 0; q < nq; ++q)
+      faiss::fvec_inner_products_ny(out + q * rows, queries + q * dim, x, dim, rows);  // query . each row
+    return;
+  }
   std::lock_guard<std::mutex> lock(blas_mu);
   if (nq == 1) {
     cblas_sgemv(CblasRowMajor, CblasNoTrans, static_cast<int>(rows), static_cast<int>(dim), 1.0f, x,

@@ -1,6 +1,7 @@
 // Exact inner-product search over a row-major matrix with BLAS (sgemv for one query, sgemm for
-// several). FAISS 1.7.3's own flat search handles a single query with one core and SSE only;
-// an optimized BLAS is 2-5x faster on the same data. Labels are row numbers.
+// several; FAISS's SSE loop for small blocks). FAISS 1.7.3's own flat search handles a single
+// query with one core and SSE only; an optimized BLAS is 2-5x faster on the same data. Labels
+// are row numbers.
 #pragma once
 
 #include <cstddef>

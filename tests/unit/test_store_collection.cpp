@@ -235,6 +235,14 @@ TEST_CASE("search: exact top-k, thresholds, padding, batches, filters") {
     expected.erase(std::find(expected.begin(), expected.end(), ids[7]));
     CHECK(si == expected);
     CHECK(cbir_collection_search_similar(si.data(), ss.data(), c.get(), 123456, k, nullptr) == CBIR_ENOTFOUND);
+    // More asked than there are: everything else, then padding.
+    std::vector<int64_t> all(n + 10);
+    std::vector<float> all_s(n + 10);
+    ok(cbir_collection_search_similar(all.data(), all_s.data(), c.get(), ids[7], n + 10, nullptr));
+    CHECK(all[n - 2] >= 0);
+    CHECK(all[n - 1] == -1);
+    CHECK(all_s[n + 9] == -INFINITY);
+    CHECK(std::find(all.begin(), all.end(), ids[7]) == all.end());
   }
   SECTION("range search finds exactly the items above the threshold") {
     int64_t* rid = nullptr;
@@ -404,6 +412,18 @@ TEST_CASE("opening: create, not found, options, mismatches, corrupt catalogs") {
     CHECK(cbir_collection_open(&c, path.c_str(), &o) == CBIR_ECORRUPT);
     CHECK(last_error().find("catalog") != std::string::npos);
     CHECK(c == nullptr);
+  }
+  SECTION("a snapshot temp file left by an interrupted save: readers leave it, a writer removes it") {
+    const std::string tmp = path + "/index.snap.tmp";
+    std::ofstream(tmp) << std::string(1000, 'x');
+    o.flags = CBIR_OPEN_READONLY;
+    ok(cbir_collection_open(&c, path.c_str(), &o));
+    cbir_collection_close(c);
+    CHECK(std::filesystem::exists(tmp));
+    o.flags = 0;
+    ok(cbir_collection_open(&c, path.c_str(), &o));
+    CHECK(!std::filesystem::exists(tmp));
+    cbir_collection_close(c);
   }
   SECTION("an empty catalog file") {
     std::filesystem::remove(path + "/catalog.sqlite-wal");
