@@ -62,7 +62,13 @@ class ClipTextTower(nn.Module):
 def with_precision(tower: nn.Module, precision: str) -> nn.Module:
     """A copy of the eval-mode tower at the bundle's precision (the original stays fp32)."""
     if precision == "int8":
-        return torch.ao.quantization.quantize_dynamic(tower, {nn.Linear}, dtype=torch.qint8)
+        try:  # deprecated in torch 2.x in favour of torchao; gone from some future torch
+            from torch.ao.quantization import quantize_dynamic
+        except ImportError:
+            raise ExportError(f"--quantize int8 needs torch.ao.quantization.quantize_dynamic, "
+                              f"which torch {torch.__version__} lacks; export int8 bundles with "
+                              "a torch that has it (1.13 to 2.12 do)")
+        return quantize_dynamic(tower, {nn.Linear}, dtype=torch.qint8)
     if precision == "fp16":
         import copy
         return copy.deepcopy(tower).half()

@@ -5,6 +5,7 @@ import copy
 import json
 import os
 import shutil
+import sys
 
 import numpy as np
 import pytest
@@ -89,6 +90,12 @@ def test_int8_bundle(clip_checkpoint, tmp_path, vocab_file):
     for name in ("image.pt", "text.pt"):  # dynamic int8 Linear layers hold packed weights
         tower = torch.jit.load(os.path.join(out, name))
         assert "LinearPackedParams" in {m.original_name for m in tower.modules()}
+
+
+def test_int8_without_quantize_dynamic_is_refused_clearly(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch.ao.quantization", None)  # as a torch without it
+    with pytest.raises(ExportError, match="needs torch.ao.quantization.quantize_dynamic"):
+        export.with_precision(torch.nn.Linear(2, 2), "int8")
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="--half needs CUDA (tools/gpu/check.sh)")
