@@ -55,7 +55,7 @@ torch_prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
 run configure "$out/build.log" cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   "-DCMAKE_PREFIX_PATH=$deps/usr;$torch_prefix" -DCMAKE_CUDA_ARCHITECTURES=90 \
   -DCMAKE_POLICY_VERSION_MINIMUM=3.5 -DCBIR_PYTHON="$(command -v python3)" \
-  -DCBIR_GOLDEN_DIR="${golden:-/nonexistent}" -DCBIR_BUILD_EXAMPLES=OFF
+  -DCBIR_GOLDEN_DIR="${golden:-/nonexistent}"
 grep -E "cbir: LibTorch|CUDA detected|Caffe2" "$out/build.log" | head -5
 run build "$out/build.log" cmake --build "$build" -j 12 --target cbir test_model_bundle \
   test_model_parity test_model_capi -- -k 0

@@ -5,6 +5,7 @@
 #   - libblas.so / liblapack.so: OpenBLAS (Debian picks it through update-alternatives);
 #   - cblas.h: the generic CBLAS header (also an alternative);
 #   - FAISS's CMake targets and the pkg-config files: absolute /usr paths -> the prefix.
+# Its bin/ goes last on PATH (pkg-config, from the pkgconf .debs, where the machine has none).
 #
 #   tools/gpu/unpack_debs.sh DEBS_DIR PREFIX
 #
@@ -32,5 +33,6 @@ done
 cat > "$prefix/env.sh" <<EOF
 export PKG_CONFIG_PATH=$lib/pkgconfig:$prefix/usr/share/pkgconfig\${PKG_CONFIG_PATH:+:\$PKG_CONFIG_PATH}
 export LD_LIBRARY_PATH=$lib/openblas-pthread:$lib\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}
+export PATH=\$PATH:$prefix/usr/bin
 EOF
 cat "$prefix/env.sh"
