@@ -26,12 +26,13 @@ def bundle_paths(folder):
             for size, key in (("full", "full-vit-b-16"), ("tiny", "cnclip-vit"))}
 
 
-def models(folder, log):
-    """Bundle folders: {"full": {"fp32": DIR, "int8": DIR}, "tiny": {...}}. Full: Chinese-CLIP
-    ViT-B-16 + RoBERTa-base at full size with random weights (minutes and ~1.5 GB the first
-    time); tiny: the test bundles, made by the same call."""
+def models(folder, full_size, log):
+    """Bundle folders: {"full": {"fp32": DIR, "int8": DIR}, "tiny": {...}}. Full (made only when
+    full_size): Chinese-CLIP ViT-B-16 + RoBERTa-base at full size with random weights (minutes
+    and ~1.5 GB the first time); tiny: the test bundles (seconds)."""
     bundles = bundle_paths(folder)
-    if not all(os.path.isfile(os.path.join(b, "bundle.json")) for s in bundles.values() for b in s.values()):
+    needed = [b for size in (("full", "tiny") if full_size else ("tiny",)) for b in bundles[size].values()]
+    if not all(os.path.isfile(os.path.join(b, "bundle.json")) for b in needed):
         subprocess.run([sys.executable, os.path.join(ROOT, "tools", "export", "make_test_models.py"), folder,
-                        "--full-size"], check=True, stdout=log, stderr=subprocess.STDOUT)
+                        *(["--full-size"] if full_size else [])], check=True, stdout=log, stderr=subprocess.STDOUT)
     return bundles

@@ -97,6 +97,9 @@ def images_per_s(run, path):
 def draw(run, folder):
     """Writes the plots into folder; returns their paths."""
     os.makedirs(folder, exist_ok=True)
+    for old in os.listdir(folder):  # a plot this run cannot draw must not survive from the last
+        if old.endswith(".png"):
+            os.remove(os.path.join(folder, old))
     made = [f(run, os.path.join(folder, name)) for f, name in (
         (latency_vs_recall, "latency_vs_recall.png"), (images_per_s, "images_per_s.png"),
         (latency_vs_size, "latency_vs_size.png"))]

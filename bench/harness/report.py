@@ -69,7 +69,7 @@ def ingest(d):
         table.append([p, f"{c:.2f}", f"{py:.2f}", f"{m:.2f}", f"{c / m:.0%}", _x(c, py, True)])
     m = d.get("machine", {})
     return rows, (f"{m.get('images', '?')} JPEGs, best of {m.get('rounds', '?')} round(s), load average up to "
-                  f"{m.get('loadavg_max', ['?'])[0]}.\n\n" + _table(
+                  f"{m.get('loadavg_max', [0])[0]:.1f}.\n\n" + _table(
                       ["precision", "cbir index", "Python pipeline", "model alone", "cbir / model alone",
                        "cbir / Python"], table))
 
@@ -183,7 +183,7 @@ def render(run, pngs):
             elif name.startswith("store-"):
                 rows, text = store(d, int(name.split("-")[1]))
             elif name == "model":
-                rows, text = model(d.get("raw", d))
+                rows, text = model(d.get("results") or d.get("raw") or d)
             else:
                 rows, text = render_one(d) if render_one else raw(d)
         except (KeyError, TypeError, ValueError, ZeroDivisionError) as e:

@@ -13,7 +13,9 @@ def name_of(spec):
     s = spec.lower()
     if s.startswith("ivf"):
         code = re.search(r"code=(\w+)", s)
-        return "ivf" if not code or code.group(1) == "flat" else "ivf-" + re.sub(r"\d+x\d+$|\d+$", "", code.group(1))
+        if not code or code.group(1) == "flat":
+            return "ivf"
+        return "ivf-pq" if code.group(1).startswith("pq") else "ivf-" + code.group(1)
     return next((n for n in NAMES if s.startswith(n)), s.split(":")[0])
 
 
