@@ -3,6 +3,7 @@
 // read twice: as given, and with its "fingerprint" corrected, so that the checks behind the
 // fingerprint (file names, sizes, hashes) are reached too. Any input must give a Bundle or a
 // cbir::Error; nothing else may escape.
+#include <cmath>
 #include <cstdint>
 #include <string>
 
@@ -22,6 +23,13 @@ void read(const std::string& text) {
     cbir::model::Bundle b = cbir::model::read_bundle(g_dir, true);
     if (!b.image && !b.text) __builtin_trap();
     if (b.embed_dim < 1) __builtin_trap();
+    // Every number it accepts is usable as the float the model code reads it into.
+    if (!std::isfinite(b.logit_scale)) __builtin_trap();
+    if (b.image)
+      for (int c = 0; c < 3; ++c)
+        if (!std::isfinite(b.image->preprocess.mean[c]) || !std::isfinite(b.image->preprocess.std[c]) ||
+            !(b.image->preprocess.std[c] > 0))
+          __builtin_trap();
   } catch (const cbir::Error&) {
   }
 }

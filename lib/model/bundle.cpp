@@ -1,5 +1,6 @@
 #include "model/bundle.hpp"
 
+#include <cfloat>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -48,11 +49,13 @@ class Reader {
                             std::to_string(hi) + "]");
     return v;
   }
-  double number(const json& obj, const std::string& prefix, const char* key) const {
+  // Numbers are used as float: one beyond float's range (1e39) would become infinite.
+  float number(const json& obj, const std::string& prefix, const char* key) const {
     double v = get(obj, prefix, key, json::value_t::number_float).get<double>();
-    if (!std::isfinite(v)) bad(prefix + key, "is not a finite number");
-    return v;
+    if (!fits_float(v)) bad(prefix + key, "is not a finite number in float's range");
+    return static_cast<float>(v);
   }
+  static bool fits_float(double v) { return std::isfinite(v) && std::fabs(v) <= FLT_MAX; }
   // A file named by a tower: a plain name listed under "files" (never a path out of the bundle).
   std::string file_ref(const json& obj, const std::string& prefix, const char* key,
                        const json& files) const {
@@ -111,8 +114,8 @@ image::Recipe read_recipe(const Reader& r, const json& pre) {
     if (arr.size() != 3) r.bad(p + key, "must hold 3 numbers (R, G, B)");
     auto& dst = std::string(key) == "mean" ? recipe.mean : recipe.std;
     for (size_t c = 0; c < 3; ++c) {
-      if (!arr[c].is_number() || !std::isfinite(arr[c].get<double>()))
-        r.bad(p + key, "must hold 3 finite numbers");
+      if (!arr[c].is_number() || !Reader::fits_float(arr[c].get<double>()))
+        r.bad(p + key, "must hold 3 finite numbers in float's range");
       dst[c] = arr[c].get<float>();
     }
   }
@@ -207,7 +210,7 @@ Bundle read_bundle(const std::string& dir, bool verify_hashes) {
   if (b.precision != "fp32" && b.precision != "int8" && b.precision != "fp16")
     r.bad("precision", "must be fp32, int8 or fp16, not '" + b.precision + "'");
   if (doc.contains("logit_scale") && !doc["logit_scale"].is_null()) {
-    b.logit_scale = static_cast<float>(r.number(doc, "", "logit_scale"));
+    b.logit_scale = r.number(doc, "", "logit_scale");
     if (!(b.logit_scale > 0)) r.bad("logit_scale", "must be positive");
   }
 

@@ -214,6 +214,15 @@ TEST_CASE("a damaged or mismatched bundle is refused with its own code and a cle
     edit_bundle(d, [](json& j) { j["text"]["context_length"] = 100000; });
     expect_refused(d, CBIR_ECORRUPT, "'text.context_length' is 100000, outside");
   }
+  SECTION("a number beyond float's range (found by fuzz_bundle: it became infinite)") {
+    edit_bundle(d, [](json& j) { j["logit_scale"] = 1e39; });
+    expect_refused(d, CBIR_ECORRUPT, "'logit_scale' is not a finite number in float's range");
+    edit_bundle(d, [](json& j) {
+      j["logit_scale"] = 100.0;
+      j["image"]["preprocess"]["mean"][1] = -1e300;
+    });
+    expect_refused(d, CBIR_ECORRUPT, "'image.preprocess.mean' must hold 3 finite numbers in float's range");
+  }
   SECTION("a file name that leaves the bundle folder") {
     edit_bundle(d, [](json& j) { j["image"]["file"] = "../image.pt"; });
     expect_refused(d, CBIR_ECORRUPT, "must be a file name inside the bundle folder");
