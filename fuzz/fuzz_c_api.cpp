@@ -342,9 +342,11 @@ void collection_steps(cbir::fuzz::Reader& in, cbir_collection_t*& coll) {
       }
       break;
     case 11: {
-      static const char* specs[] = {nullptr, "flat", "hnsw:M=4", "ivf:nlist=1", "auto", "bogus"};
+      static const char* specs[] = {nullptr, "flat", "hnsw:M=4", "ivf:nlist=1", "auto", "bogus",
+                                    "faiss:HNSW8", "faiss:IVF2,Flat", "faiss:PCA2,Flat",
+                                    "faiss:PQ2x4", "faiss:HNSW2000000000", "faiss:IVF1,SQ8"};
       Str spec = str(in);
-      check(cbir_collection_rebuild(c, in.u8() % 2 ? specs[in.u8() % 6] : spec.c()));
+      check(cbir_collection_rebuild(c, in.u8() % 2 ? specs[in.u8() % 12] : spec.c()));
       break;
     }
     case 12: {

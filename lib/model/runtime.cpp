@@ -9,6 +9,8 @@
 
 #include <thread>
 
+#include "common/error.hpp"
+
 namespace cbir::model {
 
 bool built_with_cuda() {
@@ -28,6 +30,9 @@ bool built_with_openmp() {
 }
 
 void set_threads(int n) {
+  if (n > kMaxThreads)
+    fail(CBIR_EINVAL, std::to_string(n) + " threads asked for; at most " + std::to_string(kMaxThreads) +
+                          " (0 = one per core)");
   if (n <= 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   at::set_num_threads(n);
   omp_set_num_threads(n);
