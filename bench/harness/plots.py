@@ -6,6 +6,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 
 import store_data  # noqa: E402
 
@@ -22,24 +23,36 @@ def _store_runs(run):
 
 
 def latency_vs_recall(run, path):
+    """bench/query's nprobe/efSearch sweeps as curves (cbir), bench/store's runs at the same size
+    as points (cbir and raw FAISS at each spec's own setting)."""
     runs = _store_runs(run)
-    if not runs:
+    q = run["results"].get("query", {}).get("data") or {}
+    sweeps = [s for s in q.get("specs", []) if s.get("sweep")]
+    n = q["n"] if sweeps else max(runs, default=None)
+    if n is None:
         return None
-    n = max(runs)
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for i, row in enumerate(runs[n]):
-        colour = f"C{i}"
+    store = run["results"].get(f"store-{n}", {}).get("data") or {}
+    if sweeps and store.get("dim") != q["dim"]:  # the quick run's tiny model: other vectors
+        runs = {}
+    names = sorted({store_data.name_of(s["spec"]) for s in sweeps} | {r["name"] for r in runs.get(n, [])})
+    colour = {name: f"C{i}" for i, name in enumerate(names)}
+    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    for s in sweeps:
+        name = store_data.name_of(s["spec"])
+        knob = "nprobe" if "nprobe" in s["sweep"][0] else "ef_search"
+        pts = sorted((p["recall"], p["p50_ms"]) for p in s["sweep"])
+        ax.plot(*zip(*pts), "-", marker=".", color=colour[name], label=f"{name}: cbir, {knob} swept (text queries)")
+    for row in runs.get(n, []):
         for side, marker in (("cbir", "o"), ("faiss", "x")):
-            points = row["sweep"][side] or [(row[f"{side}_recall"], row[f"{side}_p50"])]
-            xs, ys = zip(*sorted(points))
-            ax.plot(xs, ys, marker=marker, color=colour, linestyle="-" if side == "cbir" else ":",
-                    label=f"{row['name']} ({'cbir' if side == 'cbir' else 'raw FAISS'})")
+            ax.plot([row[f"{side}_recall"]], [row[f"{side}_p50"]], marker, color=colour[row["name"]], markersize=8,
+                    label=f"{row['name']}: {'cbir' if side == 'cbir' else 'raw FAISS'} (bench/store)")
     ax.set_xlabel("recall@10")
     ax.set_ylabel("p50 latency per query, ms (log)")
     ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
     ax.set_title(f"Search on {n:,} vectors: latency against recall, per index type")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7, ncol=2)
+    ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
@@ -60,6 +73,7 @@ def latency_vs_size(run, path):
                 ax.plot(xs, ys, style, color=f"C{i}", label=f"{name} ({'cbir' if side == 'cbir' else 'raw FAISS'})")
     ax.set_xscale("log")
     ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
     ax.set_xlabel("vectors in the collection")
     ax.set_ylabel("p50 latency per query, ms")
     ax.set_title("Search latency against collection size")

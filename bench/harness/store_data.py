@@ -29,7 +29,8 @@ def from_log(text):
         v = [float(c) for c in cells[1:]]
         specs.append({"spec": cells[0], "build_s": v[0], "cbir_p50_ms": v[1], "cbir_p95_ms": v[2],
                       "faiss_p50_ms": v[3], "faiss_p95_ms": v[4], "cbir_recall": v[6], "faiss_recall": v[7]})
-    return {"specs": specs} if specs else None
+    dim = re.search(r"^# bench_store: .*\bdim=(\d+)", text, re.M)
+    return {"dim": int(dim.group(1)) if dim else None, "specs": specs} if specs else None
 
 
 def rows(data):
@@ -37,8 +38,9 @@ def rows(data):
     out = []
     for s in data.get("specs", []):
         sweep = s.get("sweep") or []
-        out.append({"name": name_of(s["spec"]), "spec": s["spec"], "build_s": s.get("build_s"),
+        out.append({"name": s.get("name") or name_of(s["spec"]), "spec": s["spec"], "build_s": s.get("build_s"),
                     "cbir_p50": s["cbir_p50_ms"], "cbir_p95": s["cbir_p95_ms"], "cbir_recall": s["cbir_recall"],
+                    "open_rss": f"{s['open_rss_mib']:.0f}" if "open_rss_mib" in s else None,
                     "faiss_p50": s["faiss_p50_ms"], "faiss_p95": s["faiss_p95_ms"], "faiss_recall": s["faiss_recall"],
                     "sweep": {side: [(p[f"{side}_recall"], p[f"{side}_p50_ms"]) for p in sweep]
                               for side in ("cbir", "faiss")}})

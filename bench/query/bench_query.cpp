@@ -1,6 +1,7 @@
 // The C side of bench/query/run.py, written against cbir.h only: a whole text query (tokenize +
 // encode with a model's text tower + search a collection) per index spec, with its two parts
-// timed apart in the same run.
+// timed apart in the same run; with "flat" first, each ANN spec's recall@10 against flat's
+// answers and its latency/recall trade-off over nprobe or efSearch.
 //
 //   bench_query BUNDLE COLLECTION N THREADS SECONDS QUERIES SPEC [SPEC...]
 //
@@ -159,25 +160,61 @@ int main(int argc, char** argv) {
   auto embed = [&](size_t i) {
     check(cbir_model_embed_texts(query.data(), model, &ptrs[i % ptrs.size()], 1), "embed");
   };
-  auto search = [&](const float* q) {
-    check(cbir_collection_search(ids.data(), scores.data(), c, q, 1, dim, k, nullptr), "search");
+  auto search = [&](const float* q, const cbir_search_options_t* o) {
+    check(cbir_collection_search(ids.data(), scores.data(), c, q, 1, dim, k, o), "search");
+  };
+  // One pass over every embedded text: p50 latency and recall@k against `truth` (the flat
+  // spec's answers), which it fills while it is empty.
+  std::vector<int64_t> truth;
+  auto pass = [&](const cbir_search_options_t* o) {
+    const bool fill_truth = truth.empty();
+    std::vector<double> ms;
+    size_t hits = 0;
+    search(embedded.data(), o);  // warm-up
+    for (size_t q = 0; q < texts.size(); ++q) {
+      const auto t = Clock::now();
+      search(&embedded[q * dim], o);
+      ms.push_back(seconds_since(t) * 1e3);
+      if (fill_truth) truth.insert(truth.end(), ids.begin(), ids.end());
+      for (size_t j = 0; j < k && !fill_truth; ++j)
+        hits += size_t(std::count(truth.begin() + long(q * k), truth.begin() + long((q + 1) * k), ids[j]));
+    }
+    std::sort(ms.begin(), ms.end());
+    return std::make_pair(ms[ms.size() / 2], fill_truth ? 1.0 : double(hits) / double(texts.size() * k));
   };
   const auto text = latency_ms(seconds, embed);
   std::printf("{\"n\": %zu, \"dim\": %zu, \"k\": %zu, \"threads\": %d, \"fill_s\": %.1f, "
               "\"embed_p50_ms\": %.3f, \"embed_p95_ms\": %.3f, \"specs\": [",
               n, dim, k, mo.threads, fill_s, text.first, text.second);
   for (int a = 7; a < argc; ++a) {
+    const std::string spec = argv[a];
     const auto t = Clock::now();
     if (!has_index(c, argv[a])) check(cbir_collection_rebuild(c, argv[a]), "rebuild");
     const double build_s = seconds_since(t);
-    const auto only = latency_ms(seconds, [&](size_t i) { search(&embedded[(i % texts.size()) * dim]); });
+    const auto only = latency_ms(seconds, [&](size_t i) { search(&embedded[(i % texts.size()) * dim], nullptr); });
     const auto whole = latency_ms(seconds, [&](size_t i) {
       embed(i);
-      search(query.data());
+      search(query.data(), nullptr);
     });
     std::printf("%s{\"spec\": \"%s\", \"build_s\": %.2f, \"search_p50_ms\": %.3f, \"search_p95_ms\": %.3f, "
-                "\"query_p50_ms\": %.3f, \"query_p95_ms\": %.3f}",
+                "\"query_p50_ms\": %.3f, \"query_p95_ms\": %.3f",
                 a > 7 ? ", " : "", argv[a], build_s, only.first, only.second, whole.first, whole.second);
+    // Recall against flat's answers (flat must come first), and for an ANN index its
+    // latency/recall trade-off over the per-call nprobe or efSearch.
+    if (spec == "flat" && truth.empty()) pass(nullptr);
+    if (spec != "flat" && !truth.empty()) {
+      std::printf(", \"recall\": %.4f, \"sweep\": [", pass(nullptr).second);
+      const bool hnsw = spec.rfind("hnsw", 0) == 0;
+      for (int v = hnsw ? 16 : 1, first = 1; v <= (hnsw ? 512 : 256); v *= 2, first = 0) {
+        cbir_search_options_t o = CBIR_SEARCH_OPTIONS_INIT;
+        (hnsw ? o.ef_search : o.nprobe) = v;
+        const auto r = pass(&o);
+        std::printf("%s{\"%s\": %d, \"p50_ms\": %.3f, \"recall\": %.4f}", first ? "" : ", ",
+                    hnsw ? "ef_search" : "nprobe", v, r.first, r.second);
+      }
+      std::printf("]");
+    }
+    std::printf("}");
     std::fflush(stdout);
   }
   std::printf("], \"peak_rss_mib\": %.1f}\n", double(peak_rss_kb()) / 1024);
