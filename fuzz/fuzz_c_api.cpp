@@ -30,7 +30,10 @@ cbir_tokenizer_t* g_tokenizer = nullptr;
 
 void check(int status) {
   if (status == CBIR_OK) return;
-  if (status == CBIR_EINTERNAL) __builtin_trap();  // an exception the library did not expect
+  if (status == CBIR_EINTERNAL) {  // an exception the library did not expect
+    std::fprintf(stderr, "CBIR_EINTERNAL: %s\n", cbir_last_error());
+    __builtin_trap();
+  }
   const char* msg = cbir_last_error();
   if (msg == nullptr || *msg == '\0') __builtin_trap();  // every error tells the user why
   if (cbir_status_str(status) == nullptr) __builtin_trap();

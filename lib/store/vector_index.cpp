@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <stdexcept>
 #include <string>
 
 #include "common/error.hpp"
@@ -227,6 +228,8 @@ void VectorIndex::upsert(const int64_t* ids, const float* vectors, size_t n) {
     }
   } catch (const faiss::FaissException& e) {
     faiss_failed(spec_, "add vectors", e);
+  } catch (const std::length_error& e) {  // e.g. faiss:HNSW2000000000 sizes vectors beyond reach
+    faiss_failed(spec_, "add vectors with parameters this large", e);
   }
   slot_ids_.reserve(slot_ids_.size() + m);
   for (size_t j = 0; j < m; ++j) {
