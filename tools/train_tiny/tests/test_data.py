@@ -3,7 +3,8 @@ import random
 
 import numpy as np
 
-from captions import all_captions, canonical_en, canonical_zh, random_caption
+from captions import (COLOUR_ONLY, SHAPE_ONLY, all_captions, canonical_en, canonical_zh,
+                      random_caption)
 from data import read_gallery, training_set, write_gallery
 from shapes import CLASSES, COLOURS, SHAPES, _far_colour, jpeg_bytes, render
 
@@ -78,6 +79,18 @@ def test_random_captions_use_both_languages_and_vary():
     assert len(zh) > 20 and len(en) > 20
     assert all(any(ord(ch) > 0x4E00 for ch in t) for t in zh)
     assert all(t.isascii() for t in en)
+
+
+def test_partial_captions_name_only_their_attribute():
+    rng = random.Random(0)
+    for c, s in CLASSES:
+        for lang in ("zh", "en"):
+            text = random_caption(rng, c, s, lang, SHAPE_ONLY).lower()
+            assert any(n in text for n in s.zh + s.en), text
+            assert not any(n in text for other in COLOURS for n in other.zh + other.en), text
+            text = random_caption(rng, c, s, lang, COLOUR_ONLY).lower()
+            assert any(n in text for n in c.zh + c.en), text
+            assert not any(n in text for other in SHAPES for n in other.zh + other.en), text
 
 
 def test_canonical_queries():

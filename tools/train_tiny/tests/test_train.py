@@ -8,20 +8,20 @@ import torch
 
 import cnclip  # tools/export
 import train
-from captions import all_captions
+from captions import COLOUR_ONLY, FULL, SHAPE_ONLY, every_caption
 from conftest import TRAIN_TINY
 from data import training_set
 from evaluate import Bundle
-from shapes import CLASSES
+from shapes import CLASSES, SHAPES
 from vocab import build_vocab
 
 
 def small_run(seed, steps=3):
     """A few seeded steps of a shrunken model: the weights it ends with."""
     torch.manual_seed(seed)
-    tokens = build_vocab(t for c, s in CLASSES for t in all_captions(c, s))
+    tokens = build_vocab(every_caption(CLASSES))
     cfg = train.tiny_config(len(tokens))
-    cfg["vision"].update(width=32, layers=1, head_width=16)
+    cfg["vision"].update(width=8, head_width=16)
     cfg["text"].update(hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
                        intermediate_size=64)
     model = cnclip.build(cfg)
@@ -42,22 +42,30 @@ def test_training_is_reproducible():
 
 
 def test_caption_batches_are_trimmed_to_the_longest_caption():
-    tokens = build_vocab(t for c, s in CLASSES for t in all_captions(c, s))
+    tokens = build_vocab(every_caption(CLASSES))
     vocab = {t: i for i, t in enumerate(tokens)}
-    ids = train.caption_batch(torch.arange(0, 48, 6), vocab, random.Random(0))
-    assert ids.shape[0] == 8
+    ids, kinds = train.caption_batch(torch.arange(0, 48).repeat(4), vocab, random.Random(0))
+    assert ids.shape[0] == 192 and kinds.shape == (192,)
     assert (ids[:, 0] == vocab["[CLS]"]).all()
     assert (ids[:, -1] != 0).any()                       # the longest row fills the width
     assert ((ids == vocab["[SEP]"]).sum(1) == 1).all()   # every row keeps its [SEP]
+    assert set(kinds.tolist()) == {FULL, SHAPE_ONLY, COLOUR_ONLY}
 
 
-def test_clip_loss_prefers_matching_classes():
-    labels = torch.tensor([0, 1, 2, 0])
-    emb = torch.eye(4)[[0, 1, 2, 0]] * 5
-    scale = torch.tensor(2.0)
-    good = train.clip_loss(emb, emb, labels, scale)
-    bad = train.clip_loss(emb, emb[[1, 2, 0, 1]], labels, scale)
-    assert good < bad
+def test_clip_loss_counts_every_true_caption_as_a_match():
+    n = len(SHAPES)
+    red_circle, red_square, blue_circle = 0, 1, n
+    labels = torch.tensor([red_circle, red_square, blue_circle])
+    scale = torch.tensor(3.0)
+    img = torch.eye(3)
+    # Captions "red circle", "red square", "circle" (shape only: true of both circles).
+    kinds = torch.tensor([FULL, FULL, SHAPE_ONLY])
+    right = torch.stack([img[0], img[1], img[0] + img[2]])
+    wrong = torch.stack([img[1], img[0], img[0] + img[1]])
+    assert train.clip_loss(img, right, labels, kinds, scale) < train.clip_loss(img, wrong, labels, kinds, scale)
+    # The same captions read as full ones would call the blue circle's match wrong.
+    full = torch.tensor([FULL, FULL, FULL])
+    assert train.clip_loss(img, img, labels, full, scale) < train.clip_loss(img, right, labels, full, scale)
 
 
 def test_command_line_trains_and_exports_a_bundle(tmp_path):

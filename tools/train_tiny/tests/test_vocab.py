@@ -1,10 +1,10 @@
-from captions import all_captions
+from captions import every_caption
 from shapes import CLASSES
 from vocab import SPECIALS, build_vocab, wordpiece
 
 
 def caption_vocab():
-    return build_vocab(t for c, s in CLASSES for t in all_captions(c, s))
+    return build_vocab(every_caption(CLASSES))
 
 
 def as_dict(tokens):
@@ -22,10 +22,9 @@ def test_vocab_is_bert_style_and_reproducible():
 
 def test_every_caption_tokenizes_without_unknowns():
     vocab = as_dict(caption_vocab())
-    for c, s in CLASSES:
-        for text in all_captions(c, s):
-            pieces = wordpiece.tokenize(text.upper() + "。.", vocab)
-            assert "[UNK]" not in pieces, text
+    for text in every_caption(CLASSES):
+        pieces = wordpiece.tokenize(text.upper() + "。.", vocab)
+        assert "[UNK]" not in pieces, text
 
 
 def test_chinese_splits_by_character_and_english_by_word():
