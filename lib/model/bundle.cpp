@@ -135,7 +135,7 @@ std::string read_text_file(const std::string& path) {
 json parse(const std::string& text, const std::string& path) {
   try {
     return json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for a number like 1e400
     fail(CBIR_ECORRUPT, path + ": not valid JSON (" + e.what() + "); " + kReexport);
   }
 }

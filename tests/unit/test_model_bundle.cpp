@@ -198,6 +198,13 @@ TEST_CASE("a damaged or mismatched bundle is refused with its own code and a cle
     cbir_test::write_file(d + "/bundle.json", "{\"format\": \"cbir-bundle\", ");
     expect_refused(d, CBIR_ECORRUPT, "not valid JSON");
   }
+  SECTION("a number beyond double's range (found by fuzz_bundle: an exception escaped)") {
+    std::string text = cbir_test::read_file(d + "/bundle.json");
+    const size_t at = text.find("100.0");
+    REQUIRE(at != std::string::npos);
+    cbir_test::write_file(d + "/bundle.json", text.replace(at, 5, "1e400"));
+    expect_refused(d, CBIR_ECORRUPT, "not valid JSON");
+  }
   SECTION("not a cbir bundle") {
     edit_bundle(d, [](json& j) { j["format"] = "something-else"; });
     expect_refused(d, CBIR_ECORRUPT, "'format' must be \"cbir-bundle\"");
