@@ -12,3 +12,14 @@ cbir_unit_test(test_store_kill SOURCES unit/test_store_kill.cpp)
 target_compile_definitions(test_store_kill PRIVATE
   CBIR_STORE_KILL_HELPER="$<TARGET_FILE:test_store_kill_helper>")
 add_dependencies(test_store_kill test_store_kill_helper)
+
+# Reliability (issue 10): every file of a collection damaged in turn; threads searching while one
+# writes, with a second process (the probe helper, C API only) locked out of writing.
+cbir_unit_test(test_store_corrupt SOURCES unit/test_store_corrupt.cpp)
+add_executable(test_store_probe_helper unit/test_store_probe_helper.c)
+target_compile_options(test_store_probe_helper PRIVATE -std=c99 -Wall -Wextra)
+target_link_libraries(test_store_probe_helper PRIVATE cbir::cbir)
+cbir_unit_test(test_store_concurrency SOURCES unit/test_store_concurrency.cpp)
+target_compile_definitions(test_store_concurrency PRIVATE
+  CBIR_STORE_PROBE_HELPER="$<TARGET_FILE:test_store_probe_helper>")
+add_dependencies(test_store_concurrency test_store_probe_helper)

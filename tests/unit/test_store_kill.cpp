@@ -2,7 +2,7 @@
 // commits, saves and rebuilds on one collection and is killed with SIGKILL at a random moment,
 // over and over. After every kill the collection must open and hold exactly what the last
 // commit made -- nothing lost, nothing extra -- and answer searches for it.
-// CBIR_KILL_ITERATIONS (default 30) and CBIR_KILL_SEED replay or extend a run.
+// CBIR_KILL_ITERATIONS (default 100) and CBIR_KILL_SEED replay or extend a run.
 #include <catch2/catch.hpp>
 
 #include <signal.h>
@@ -139,7 +139,7 @@ void check_holds_exactly(cbir_collection_t* c, const State& expected) {
 TEST_CASE("SIGKILL at random moments: exactly the committed items survive") {
   const char* iters_env = std::getenv("CBIR_KILL_ITERATIONS");
   const char* seed_env = std::getenv("CBIR_KILL_SEED");
-  const int iterations = iters_env ? std::atoi(iters_env) : 30;
+  const int iterations = iters_env ? std::atoi(iters_env) : 100;
   const unsigned seed = seed_env ? unsigned(std::strtoul(seed_env, nullptr, 10)) : std::random_device{}();
   std::printf("kill test: %d iterations, seed %u (CBIR_KILL_SEED=%u replays it)\n", iterations, seed, seed);
   INFO("seed " << seed);
@@ -149,7 +149,7 @@ TEST_CASE("SIGKILL at random moments: exactly the committed items survive") {
   TempDir dir;
   const std::string path = dir.sub("c");
   long last_seen = -1;
-  int kills_mid_run = 0;
+  int kills_mid_run = 0, survived = 0;
   for (int i = 0; i < iterations; ++i) {
     // One kill in five lands while the helper opens (replaying or rebuilding what the last one
     // left); the others while it writes.
@@ -167,9 +167,12 @@ TEST_CASE("SIGKILL at random moments: exactly the committed items survive") {
     if (progress > reported && reported >= 0) ++kills_mid_run;
     check_holds_exactly(c.get(), expected_after(progress));
     last_seen = progress;
+    ++survived;
     // Alternate: leave the parent's snapshot behind, or the helper's (so both kinds get replayed).
     if (i % 2 == 0) ok(cbir_collection_save(c.get()));
   }
-  std::printf("kill test: reached step %ld; %d kills fell between a commit and its report\n", last_seen, kills_mid_run);
+  std::printf("kill test: %d kills survived (opened, verified, exactly the committed items); reached "
+              "step %ld; %d kills fell between a commit and its report\n",
+              survived, last_seen, kills_mid_run);
   CHECK(last_seen > 0);
 }

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <mutex>
 #include <random>
 #include <string>
 #include <utility>
@@ -180,5 +181,24 @@ inline std::string effective_spec(const cbir_collection_t* c) {
   cbir_free(info);
   return s;
 }
+
+// Log messages, for checking that recovery warns.
+struct LogCapture {
+  LogCapture() { cbir_set_log_callback(&LogCapture::on_log, this, CBIR_LOG_WARN); }
+  ~LogCapture() { cbir_set_log_callback(nullptr, nullptr, CBIR_LOG_WARN); }
+  static void on_log(void* self, int32_t, const char* message) {
+    auto* me = static_cast<LogCapture*>(self);
+    std::lock_guard<std::mutex> lock(me->mu);
+    me->lines.push_back(message);
+  }
+  bool saw(const std::string& text) {
+    std::lock_guard<std::mutex> lock(mu);
+    for (auto& l : lines)
+      if (l.find(text) != std::string::npos) return true;
+    return false;
+  }
+  std::mutex mu;
+  std::vector<std::string> lines;
+};
 
 }  // namespace store_test
