@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <system_error>
 
@@ -583,12 +584,19 @@ std::optional<std::vector<int64_t>> Collection::allowed_ids(const SearchFilter& 
   return ids;
 }
 
+// Results fill nq * k int64 ids: more than any buffer can hold (2^61 with one query) is refused
+// before a pointer past them is even formed.
+static void require_result_room(size_t nq, size_t k) {
+  require(k > 0, "k must be at least 1");
+  require(nq <= static_cast<size_t>(PTRDIFF_MAX) / sizeof(int64_t) / k,
+          "n_queries * k is larger than any result buffer can be");
+}
+
 void Collection::search(const float* queries, size_t nq, size_t dim, size_t k,
                         const SearchFilter& filter, float min_score, const SearchKnobs& knobs,
                         float* scores, int64_t* ids) {
   check_dim(dim, "the queries");
-  require(k > 0, "k must be at least 1");
-  require(nq <= SIZE_MAX / k, "n_queries * k overflows");
+  require_result_room(nq, k);
   require(!std::isnan(min_score), "min_score must not be NaN");
   require(knobs.ef_search >= 0 && knobs.nprobe >= 0, "ef_search and nprobe must not be negative");
   std::vector<float> unit;
@@ -646,7 +654,7 @@ std::vector<std::pair<float, int64_t>> Collection::range(const float* query, siz
 
 void Collection::similar(int64_t id, size_t k, const SearchFilter& filter, float min_score,
                          const SearchKnobs& knobs, float* scores, int64_t* ids) {
-  require(k > 0, "k must be at least 1");
+  require_result_room(1, k);
   std::vector<float> query(static_cast<size_t>(dim_));
   {
     std::lock_guard db(db_mu_);

@@ -311,6 +311,12 @@ TEST_CASE("bad arguments get clear errors, never a crash") {
   CHECK(cbir_collection_search(ids.data(), scores.data(), c.get(), v.data(), 1, kDim, 0, nullptr) == CBIR_EINVAL);
   CHECK(last_error().find("k must be") != std::string::npos);
   CHECK(cbir_collection_search(ids.data(), scores.data(), c.get(), v.data(), 3, kDim, SIZE_MAX / 2, nullptr) == CBIR_EINVAL);
+  // Found by fuzz_c_api: n_queries * k that fits size_t but not a buffer of int64 (UBSan: the
+  // end pointer overflowed); the same for one query and for more-like-this.
+  CHECK(cbir_collection_search(ids.data(), scores.data(), c.get(), v.data(), 2, kDim, SIZE_MAX / 8 + 1, nullptr) == CBIR_EINVAL);
+  CHECK(last_error().find("larger than any result buffer") != std::string::npos);
+  CHECK(cbir_collection_search(ids.data(), scores.data(), c.get(), v.data(), 1, kDim, SIZE_MAX / 4, nullptr) == CBIR_EINVAL);
+  CHECK(cbir_collection_search_similar(ids.data(), scores.data(), c.get(), 1, SIZE_MAX / 4, nullptr) == CBIR_EINVAL);
   CHECK(cbir_collection_search(nullptr, scores.data(), c.get(), v.data(), 1, kDim, 1, nullptr) == CBIR_EINVAL);
   CHECK(cbir_collection_search(ids.data(), scores.data(), c.get(), nullptr, 1, kDim, 1, nullptr) == CBIR_EINVAL);
   CHECK(cbir_collection_search(ids.data(), scores.data(), c.get(), v.data(), 1, 3, 1, nullptr) == CBIR_EMISMATCH);
