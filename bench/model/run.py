@@ -1,8 +1,12 @@
 """Model inference: cbir (C API over LibTorch) against Python eager and Python TorchScript on the
 same full-size bundle, the same inputs, the same machine, in the same run.
 
-    /usr/bin/python3 bench/model/run.py [--models DIR] [--build DIR] [--threads 1,2]
-                                        [--seconds S] [--rounds N]
+    /usr/bin/python3 bench/model/run.py [--quick] [--json PATH] [--models DIR] [--build DIR]
+                                        [--threads 1,2] [--seconds S] [--rounds N]
+
+  --quick      1 thread, 2 s per measure, 1 round (a minute or two once the bundles exist)
+  --json PATH  also write the figures as JSON: {"machine": {...}, "results": {"PRECISION|THREADS|
+               SIDE": {metric: value}}, "int8_vs_fp32": {"image_min_cosine", "text_min_cosine"}}
 
 Model: Chinese-CLIP ViT-B-16 + RoBERTa-wwm-ext-base at full size with random weights, fp32 and
 int8 (dynamic int8 Linear layers), made by tools/export/make_test_models.py --full-size through
@@ -18,6 +22,9 @@ Text: one query per call, cycling through the golden texts; p50 / p95 latency. c
 covers the whole query (tokenize + encode trimmed + L2-normalise); Python's covers the tower only,
 with Chinese-CLIP's ids padded to 52 (as the original system runs it) or trimmed to the text's
 length, so Python's tokenizer time is not counted against it.
+int8 against fp32: the minimum cosine over the golden images and texts (texts trimmed, as cbir
+runs them) between the two bundles' own TorchScript towers, the files cbir loads (goal >= 0.99;
+CI checks the same on the tiny int8 bundle through cbir, tests/unit/test_model_parity.cpp).
 Each configuration runs --rounds times, alternating sides; each figure is the best round, which
 damps the noise of a shared machine.
 """
@@ -109,6 +116,20 @@ def python_towers(models, bundle, precision):
     return {"python eager": eager, "python traced": traced}
 
 
+def int8_vs_fp32(bundles, x, trimmed):
+    """Minimum cosine between the int8 and fp32 towers over the golden images and texts."""
+    towers = {p: {t: torch.jit.load(os.path.join(b, f"{t}.pt")).eval() for t in ("image", "text")}
+              for p, b in bundles.items()}
+
+    def cos(a, b):
+        return torch.nn.functional.cosine_similarity(a, b, dim=-1).min().item()
+
+    with torch.inference_mode():
+        image = cos(towers["int8"]["image"](x), towers["fp32"]["image"](x))
+        text = min(cos(towers["int8"]["text"](r), towers["fp32"]["text"](r)) for r in trimmed)
+    return {"image_min_cosine": image, "text_min_cosine": text}
+
+
 def best(old, new, higher):
     if old is None:
         return new
@@ -117,18 +138,25 @@ def best(old, new, higher):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true")
+    p.add_argument("--json")
     p.add_argument("--models", default=os.path.join(ROOT, "bench", "out", "models"))
     p.add_argument("--build")
-    p.add_argument("--threads", default="1,2")
-    p.add_argument("--seconds", type=float, default=8.0)
-    p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--threads")
+    p.add_argument("--seconds", type=float)
+    p.add_argument("--rounds", type=int)
     args = p.parse_args()
+    args.threads = args.threads or ("1" if args.quick else "1,2")
+    args.seconds = args.seconds or (2.0 if args.quick else 8.0)
+    args.rounds = args.rounds or (1 if args.quick else 2)
     threads = [int(t) for t in args.threads.split(",")]
     bundles = make_models(args.models)
     x, texts, ids, lengths = inputs(bundles["fp32"])
     padded = [ids[i:i + 1] for i in range(len(texts))]
     trimmed = [ids[i:i + 1, :lengths[i]] for i in range(len(texts))]
     results = {}  # (precision, threads, side) -> {metric: value}
+    agreement = int8_vs_fp32(bundles, x, trimmed)
+    load = os.getloadavg()
 
     def keep(key, metric, value, higher):
         results.setdefault(key, {})[metric] = best(results.get(key, {}).get(metric), value, higher)
@@ -178,7 +206,17 @@ def main():
                   f" traced padded) | {c['text_p95']:.1f} |")
     print(f"\ncbir opens a bundle (sha256 of every file, load, warm-up) in "
           + ", ".join(f"{p} {results[(p, threads[0], 'cbir')]['open_s']:.1f} s" for p in bundles))
-    print("\nraw:", json.dumps({"|".join(map(str, k)): v for k, v in results.items()}))
+    print(f"\nint8 vs fp32 (the bundles' towers, golden inputs), min cosine: images "
+          f"{agreement['image_min_cosine']:.4f}, texts {agreement['text_min_cosine']:.4f}")
+    load = [max(a, b) for a, b in zip(load, os.getloadavg())]
+    print(f"load average up to {load[0]:.1f}")
+    raw = {"|".join(map(str, k)): v for k, v in results.items()}
+    print("\nraw:", json.dumps(raw))
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump({"machine": {"cores": os.cpu_count(), "torch": torch.__version__,
+                                   "loadavg_max": load, "rounds": args.rounds, "seconds": args.seconds},
+                       "results": raw, "int8_vs_fp32": agreement}, f, indent=1)
 
 
 if __name__ == "__main__":
