@@ -2,7 +2,11 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
 #include <string>
 #include <vector>
 
@@ -15,10 +19,15 @@ const char* const kSearchUsage =
     "usage: cbir search [OPTIONS] TEXT\n"
     "       cbir search [OPTIONS] --image PATH\n"
     "       cbir search [OPTIONS] --like ID|PATH\n"
+    "       cbir search [OPTIONS] --queries FILE\n"
     "\n"
     "Finds the images closest to a text (Chinese or English), to an image file, or to an item of\n"
     "the collection (by id, or by the path it was indexed under; the item itself is left out).\n"
     "Prints rank, score (cosine similarity), id and path.\n"
+    "\n"
+    "--queries FILE runs one text query per line of FILE ('-': standard input), loading the model\n"
+    "once; blank lines are skipped. Each query's results follow a line '# N: TEXT' (N counts\n"
+    "lines from 1); with --json each result carries \"query\": N instead.\n"
     "\n"
     "  --db DIR          collection folder (default $CBIR_DB, else ./cbir-index)\n"
     "  --model DIR       model bundle (default $CBIR_MODEL, else the shipped default model)\n"
@@ -29,7 +38,8 @@ const char* const kSearchUsage =
     "  --nprobe N        ivf: lists probed for this query\n"
     "  --threads N       inference threads\n"
     "  --device DEV      cpu, cuda, cuda:N or auto (default)\n"
-    "  --json            one JSON object per result\n";
+    "  --json            one JSON object per result\n"
+    "  --queries FILE    many text queries, one per line (see above)\n";
 
 namespace {
 
@@ -43,6 +53,37 @@ bool parse_id(const std::string& s, int64_t* id) {
   return errno == 0;
 }
 
+// --queries: each non-blank line of the file (or stdin) is a text query, its results printed
+// under its line number.
+int search_many(const Args& args, const cbir_search_options_t& opts, size_t k) {
+  std::string name = args.get("--queries");
+  std::ifstream file;
+  if (name != "-") {
+    file.open(name);
+    if (!file) throw Failure("cannot read the queries file '" + name + "': " + std::strerror(errno));
+  }
+  std::istream& in = name == "-" ? std::cin : file;
+  ModelPtr model = open_model(args);
+  CollectionPtr coll = open_collection(args, model.get(), false, /*read_only=*/true);
+  std::vector<float> query(static_cast<size_t>(model_info(model.get()).dim));
+  std::vector<int64_t> ids(k);
+  std::vector<float> scores(k);
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.find_first_not_of(" \t") == std::string::npos) continue;
+    const char* text = line.c_str();
+    check(cbir_model_embed_texts(query.data(), model.get(), &text, 1),
+          "query on line " + std::to_string(number));
+    check(cbir_collection_search(ids.data(), scores.data(), coll.get(), query.data(), 1,
+                                 query.size(), k, &opts));
+    if (!args.has("--json")) std::printf("# %d: %s\n", number, line.c_str());
+    print_hits(coll.get(), ids, scores, args.has("--json"), number);
+  }
+  if (in.bad()) throw Failure("reading the queries from '" + name + "' failed");
+  return 0;
+}
+
 }  // namespace
 
 int cmd_search(int argc, char** argv) {
@@ -50,11 +91,12 @@ int cmd_search(int argc, char** argv) {
     if (std::string(argv[i]) == "-k") argv[i] = const_cast<char*>("--k");
   Args args(argc, argv,
             {CLI_SESSION_FLAGS, "--image", "--like", "--k", "--min-score", "--prefix",
-             "--ef-search", "--nprobe"},
+             "--ef-search", "--nprobe", "--queries"},
             {"--json"});
   int modes = (args.has("--image") ? 1 : 0) + (args.has("--like") ? 1 : 0) +
-              (args.positional().empty() ? 0 : 1);
-  if (modes != 1) throw UsageError("give exactly one of: a TEXT, --image PATH, --like ID|PATH");
+              (args.has("--queries") ? 1 : 0) + (args.positional().empty() ? 0 : 1);
+  if (modes != 1)
+    throw UsageError("give exactly one of: a TEXT, --image PATH, --like ID|PATH, --queries FILE");
   if (args.positional().size() > 1)
     throw UsageError("quote the text: it must be one argument (e.g. cbir search \"a red circle\")");
   size_t k = static_cast<size_t>(args.get_int("--k", 10, 1, 100000));
@@ -65,6 +107,7 @@ int cmd_search(int argc, char** argv) {
   if (args.has("--prefix")) opts.uri_prefix = prefix.c_str();
   opts.ef_search = static_cast<int32_t>(args.get_int("--ef-search", 0, 0, 1 << 20));
   opts.nprobe = static_cast<int32_t>(args.get_int("--nprobe", 0, 0, 1 << 20));
+  if (args.has("--queries")) return search_many(args, opts, k);
 
   std::vector<int64_t> ids(k);
   std::vector<float> scores(k);
@@ -77,6 +120,16 @@ int cmd_search(int argc, char** argv) {
     return 0;
   }
 
+  if (args.has("--like")) {  // an indexed path: its stored vector, itself left out, no model
+    CollectionPtr coll = open_collection(args, nullptr, false, /*read_only=*/true);
+    int64_t id = -1;
+    if (cbir_collection_find(&id, coll.get(), args.get("--like").c_str()) == CBIR_OK) {
+      check(cbir_collection_search_similar(ids.data(), scores.data(), coll.get(), id, k, &opts));
+      print_hits(coll.get(), ids, scores, args.has("--json"));
+      return 0;
+    }
+  }
+
   ModelPtr model = open_model(args);
   CollectionPtr coll = open_collection(args, model.get(), false, /*read_only=*/true);
   cbir_model_info_t info = model_info(model.get());
@@ -84,16 +137,8 @@ int cmd_search(int argc, char** argv) {
   if (!args.positional().empty()) {
     const char* text = args.positional()[0].c_str();
     check(cbir_model_embed_texts(query.data(), model.get(), &text, 1), "query");
-  } else {
+  } else {  // --image, or --like a file that is not in the collection
     std::string path = args.has("--image") ? args.get("--image") : args.get("--like");
-    if (args.has("--like")) {  // an indexed path: its stored vector, itself left out
-      int64_t id = -1;
-      if (cbir_collection_find(&id, coll.get(), path.c_str()) == CBIR_OK) {
-        check(cbir_collection_search_similar(ids.data(), scores.data(), coll.get(), id, k, &opts));
-        print_hits(coll.get(), ids, scores, args.has("--json"));
-        return 0;
-      }
-    }
     const char* p = path.c_str();
     int32_t status = CBIR_OK;
     check(cbir_model_embed_image_files(query.data(), &status, model.get(), &p, 1));

@@ -65,7 +65,7 @@ CollectionPtr open_collection(const Args& args, const cbir_model_t* model, bool 
 }
 
 void print_hits(const cbir_collection_t* coll, const std::vector<int64_t>& ids,
-                const std::vector<float>& scores, bool json) {
+                const std::vector<float>& scores, bool json, int query) {
   int rank = 0;
   for (size_t i = 0; i < ids.size() && ids[i] >= 0; ++i) {
     struct {
@@ -77,7 +77,9 @@ void print_hits(const cbir_collection_t* coll, const std::vector<int64_t>& ids,
     std::string uri = "?";
     if (cbir_collection_get(&item, coll, h.id) == CBIR_OK) uri = item->uri;
     if (json) {
-      std::printf("{\"rank\": %d, \"id\": %lld, \"score\": %.6f, \"uri\": %s}\n", rank,
+      if (query > 0) std::printf("{\"query\": %d, ", query);
+      else std::printf("{");
+      std::printf("\"rank\": %d, \"id\": %lld, \"score\": %.6f, \"uri\": %s}\n", rank,
                   static_cast<long long>(h.id), static_cast<double>(h.score), json_quote(uri).c_str());
     } else {
       std::printf("%3d  %.4f  %6lld  %s\n", rank, static_cast<double>(h.score),

@@ -37,8 +37,8 @@ CollectionPtr open_collection(const Args& args, const cbir_model_t* model, bool 
                               bool read_only);
 
 // Prints search results (ids/scores as a search fills them, -1 padded) as a table, or one JSON
-// line each with --json.
+// line each with --json; `query` > 0 adds "query": N to each JSON line (search --queries).
 void print_hits(const cbir_collection_t* coll, const std::vector<int64_t>& ids,
-                const std::vector<float>& scores, bool json);
+                const std::vector<float>& scores, bool json, int query = 0);
 
 }  // namespace cli
