@@ -132,7 +132,7 @@ json search_json(const std::string& body, const Gallery& gallery) {
   json in;
   try {
     in = json::parse(body);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for 1e400
     throw HttpError(400, std::string("the body is not valid JSON: ") + e.what());
   }
   if (!in.is_object())

@@ -348,6 +348,7 @@ def test_odd_but_valid_query_strings(server):
     b'{"q": "red", "k": -1}', b'{"q": "red", "k": "5"}', b'{"q": "red", "k": 2.5}',
     b'{"q": "red", "k": 0}', b'{"q": "red", "offset": 1e30}', b'{"q": "red", "extra": 1}',
     b'{"q": "\xff\xfe"}', b'{"q": "red"} trailing', b'{"q": ""}', b"[" * 100000,
+    b'{"q": "red", "k": 1e400}', b'{"q": "red", "offset": -1e400}',
 ], ids=lambda b: repr(b[:30]))
 def test_malformed_json_is_400(server, body):
     assert_error(server, {400}, "POST", "/api/search", body, {"Content-Type": "application/json"})
