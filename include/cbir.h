@@ -147,6 +147,20 @@ CBIR_API const char* cbir_build_info(void);
  * starts. */
 CBIR_API int cbir_set_threads(int32_t threads);
 
+/* Whether glibc's malloc keeps large blocks for reuse, for the whole process. On (nonzero):
+ * blocks of up to 32 MiB come from the heap instead of fresh memory mappings, and freed memory
+ * stays with the process instead of going back to the system. Model inference allocates and
+ * frees tens of megabytes per layer; without this every such block is mapped and page-faulted
+ * afresh, which made a ViT-B-16 image tower 4x slower on a 2-core machine (bench/README.md).
+ * The cost: the process's resident memory stays near its peak. Off (0): glibc's initial
+ * thresholds (128 KiB), and the memory kept so far goes back to the system. cbir_model_open() turns it on for CPU models unless the process chose
+ * first: by calling this function, or with glibc's malloc settings in the environment
+ * (MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_, MALLOC_MMAP_MAX_, MALLOC_TOP_PAD_ or
+ * glibc.malloc tunables in GLIBC_TUNABLES). Returns CBIR_EUNSUPPORTED where malloc is not
+ * glibc's, or is replaced (sanitizers, jemalloc, tcmalloc); the choice is recorded all the
+ * same, so cbir_model_open() leaves malloc alone afterwards. */
+CBIR_API int cbir_set_malloc_reuse(int32_t on);
+
 /* ---------------------------------------------------------------------------------------- */
 /* Tokenizer                                                                                 */
 /* ---------------------------------------------------------------------------------------- */

@@ -42,6 +42,8 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tools", "export"))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+from harness.malloc import reuse_like_cbir  # noqa: E402
 import cnclip  # noqa: E402
 import export  # noqa: E402
 
@@ -137,6 +139,7 @@ def best(old, new, higher):
 
 
 def main():
+    reuse_like_cbir()  # before any tensor: the reference allocates as cbir does
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true")
     p.add_argument("--json")

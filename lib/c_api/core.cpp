@@ -4,6 +4,7 @@
 
 #include "c_api/guard.hpp"
 #include "common/log.hpp"
+#include "model/malloc_reuse.hpp"
 #include "model/runtime.hpp"
 
 namespace cbir::capi {
@@ -73,6 +74,10 @@ const char* cbir_build_info(void) {
     }
   }();
   return info.c_str();
+}
+
+int cbir_set_malloc_reuse(int32_t on) {
+  return cbir::capi::guard([&] { cbir::model::set_malloc_reuse(on != 0); });
 }
 
 int cbir_set_threads(int32_t threads) {

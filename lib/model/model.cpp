@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "common/error.hpp"
+#include "model/malloc_reuse.hpp"
 #include "model/runtime.hpp"
 #include "model/torchscript.hpp"
 
@@ -49,6 +50,7 @@ std::shared_ptr<const Model> Model::open(const std::string& dir, const ModelOpti
   Precision precision = opts.precision;
   resolve(m->bundle_, opts.device, m->device_, precision);
   if (opts.threads > 0) set_threads(opts.threads);
+  if (!m->device_.cuda) default_malloc_reuse();
 
   const TorchScriptOptions ts{m->device_, precision, m->bundle_.embed_dim};
   if (m->bundle_.image) m->image_ = load_torchscript_image(m->bundle_.path(m->bundle_.image->file), ts);

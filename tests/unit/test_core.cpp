@@ -2,10 +2,16 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "c_api/guard.hpp"
 #include "cbir.h"
@@ -127,6 +133,47 @@ TEST_CASE("log callback receives messages at or above its level, and can be remo
   CHECK(c.lines[0].first == CBIR_LOG_ERROR);
   CHECK(c.lines[0].second == "kept");
 }
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define CBIR_TEST_OWN_MALLOC 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define CBIR_TEST_OWN_MALLOC 1
+#endif
+
+#if defined(__GLIBC__) && !defined(CBIR_TEST_OWN_MALLOC)
+TEST_CASE("malloc reuse: large blocks come from the heap and stay there; off maps them again") {
+  const size_t size = 20u << 20;
+  REQUIRE(cbir_set_malloc_reuse(1) == CBIR_OK);
+  size_t mapped = mallinfo2().hblkhd;
+  // Volatile stores keep the compiler from eliding a malloc/free pair.
+  auto touch = [](void* p, size_t n) {
+    REQUIRE(p != nullptr);
+    for (size_t i = 0; i < n; i += 4096) static_cast<volatile char*>(p)[i] = 1;
+  };
+  void* p = std::malloc(size);
+  touch(p, size);
+  CHECK(mallinfo2().hblkhd == mapped);  // not a mapping of its own
+  std::free(p);
+  CHECK(mallinfo2().arena >= size);  // freed, but kept for the next block
+
+  REQUIRE(cbir_set_malloc_reuse(0) == CBIR_OK);
+  // Larger than all the free heap space: mapped of its own, as glibc does by default.
+  const size_t larger = mallinfo2().fordblks + (1u << 20);
+  p = std::malloc(larger);
+  touch(p, larger);
+  CHECK(mallinfo2().hblkhd >= mapped + larger);
+  std::free(p);
+  REQUIRE(cbir_set_malloc_reuse(1) == CBIR_OK);
+}
+#else
+TEST_CASE("malloc reuse is refused, with a reason, where malloc is not glibc's own") {
+  CHECK(cbir_set_malloc_reuse(1) == CBIR_EUNSUPPORTED);
+  CHECK(std::string(cbir_last_error()).find("malloc") != std::string::npos);
+}
+#endif
 
 TEST_CASE("threads can be set, and a negative or absurd count is refused") {
   CHECK(cbir_set_threads(2) == CBIR_OK);

@@ -4,9 +4,14 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <thread>
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "cbir.h"
 #include "golden.hpp"
@@ -78,6 +83,35 @@ TEST_CASE("cbir_model_open checks its arguments and options") {
   CHECK(m == nullptr);
   cbir_model_close(nullptr);
 }
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define CBIR_TEST_OWN_MALLOC 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define CBIR_TEST_OWN_MALLOC 1
+#endif
+
+#if defined(__GLIBC__) && !defined(CBIR_TEST_OWN_MALLOC)
+// Nothing in this program calls cbir_set_malloc_reuse: opening a CPU model turns it on.
+TEST_CASE("opening a CPU model makes malloc keep large blocks (cbir_set_malloc_reuse)") {
+  CBIR_REQUIRE_TEST_MODELS(root);
+  const std::string dir = bundle_dir(root, "chinese-clip");
+  if (cbir_test::test_device_of(dir) != "cpu") return;  // the check is for CPU models
+  if (std::getenv("MALLOC_MMAP_THRESHOLD_") || std::getenv("GLIBC_TUNABLES")) {
+    WARN("skipped: the environment sets glibc's malloc, and cbir leaves it alone");
+    return;
+  }
+  ModelPtr model = open_model(dir);
+  const size_t mapped = mallinfo2().hblkhd, size = 20u << 20;
+  void* p = std::malloc(size);
+  REQUIRE(p != nullptr);
+  for (size_t i = 0; i < size; i += 4096) static_cast<volatile char*>(p)[i] = 1;
+  CHECK(mallinfo2().hblkhd == mapped);  // glibc alone maps a fresh 20 MiB block
+  std::free(p);
+}
+#endif
 
 TEST_CASE("cbir_model_info describes CLIP and DINOv2 bundles") {
   CBIR_REQUIRE_TEST_MODELS(root);

@@ -114,6 +114,7 @@ _PROTOTYPES = {
     "cbir_features": (c_uint32, []),
     "cbir_build_info": (c_char_p, []),
     "cbir_set_threads": (c_int, [c_int32]),
+    "cbir_set_malloc_reuse": (c_int, [c_int32]),
     "cbir_tokenizer_options_init": (None, [POINTER(TokenizerOptions)]),
     "cbir_tokenizer_open": (c_int, [HANDLE_P, c_char_p, POINTER(TokenizerOptions)]),
     "cbir_tokenizer_close": (None, [HANDLE]),

@@ -166,6 +166,7 @@ extern "C" {
     pub fn cbir_build_info() -> *const c_char;
     pub fn cbir_set_log_callback(fn_: cbir_log_fn, user: *mut c_void, min_level: i32);
     pub fn cbir_set_threads(threads: i32) -> c_int;
+    pub fn cbir_set_malloc_reuse(on: i32) -> c_int;
 
     pub fn cbir_tokenizer_options_init(opts: *mut cbir_tokenizer_options_t);
     pub fn cbir_tokenizer_open(
