@@ -87,7 +87,7 @@ int cmd_index(int argc, char** argv) {
             {"--no-recursive", "--follow-symlinks", "--prune", "--fast", "--json", "--quiet"});
   if (args.positional().empty()) throw UsageError("give at least one folder or file to index");
 
-  ModelPtr model = open_model(args);
+  ModelPtr model = open_model(args, CBIR_TOWER_IMAGE);  // indexing never needs the text tower
   CollectionPtr coll = open_collection(args, model.get(), /*create=*/true, /*read_only=*/false);
 
   ProgressPrinter printer;

@@ -63,7 +63,7 @@ int search_many(const Args& args, const cbir_search_options_t& opts, size_t k) {
     if (!file) throw Failure("cannot read the queries file '" + name + "': " + std::strerror(errno));
   }
   std::istream& in = name == "-" ? std::cin : file;
-  ModelPtr model = open_model(args);
+  ModelPtr model = open_model(args, CBIR_TOWER_TEXT);
   CollectionPtr coll = open_collection(args, model.get(), false, /*read_only=*/true);
   std::vector<float> query(static_cast<size_t>(model_info(model.get()).dim));
   std::vector<int64_t> ids(k);
@@ -130,7 +130,7 @@ int cmd_search(int argc, char** argv) {
     }
   }
 
-  ModelPtr model = open_model(args);
+  ModelPtr model = open_model(args, args.positional().empty() ? CBIR_TOWER_IMAGE : CBIR_TOWER_TEXT);
   CollectionPtr coll = open_collection(args, model.get(), false, /*read_only=*/true);
   cbir_model_info_t info = model_info(model.get());
   std::vector<float> query(static_cast<size_t>(info.dim));

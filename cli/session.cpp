@@ -23,11 +23,12 @@ std::string db_dir(const Args& args) {
   return "cbir-index";
 }
 
-ModelPtr open_model(const Args& args) {
+ModelPtr open_model(const Args& args, uint32_t towers) {
   if (args.has("--threads")) check(cbir_set_threads(static_cast<int32_t>(args.get_int("--threads", 0, 0, 1024))));
   cbir_model_options_t opts = CBIR_MODEL_OPTIONS_INIT;
   std::string device = args.get("--device", "auto");
   opts.device = device.c_str();
+  opts.towers = towers;
   cbir_model_t* m = nullptr;
   std::string dir = model_dir(args);
   check(cbir_model_open(&m, dir.c_str(), &opts), "model " + dir);

@@ -27,8 +27,8 @@ struct CollectionCloser {
 using ModelPtr = std::unique_ptr<cbir_model_t, ModelCloser>;
 using CollectionPtr = std::unique_ptr<cbir_collection_t, CollectionCloser>;
 
-// Opens the model that --model/--device/--threads name.
-ModelPtr open_model(const Args& args);
+// Opens the model that --model/--device/--threads name; `towers`: CBIR_TOWER_* to load (0: all).
+ModelPtr open_model(const Args& args, uint32_t towers = 0);
 cbir_model_info_t model_info(const cbir_model_t* model);
 
 // Opens the collection at db_dir(). `create`: make it for this model when missing (spec from

@@ -336,10 +336,18 @@ typedef struct cbir_model_options_t {
                              (faster, slightly different pixels); 0 (default): exact */
   uint64_t max_pixels;    /* image embedding: refuse images with more pixels (checked before
                              decoding); 0 = default (89478485, as Pillow) */
+  uint32_t towers;        /* CBIR_TOWER_* flags: which towers to load; 0 (default): every tower
+                             the bundle has. Leaving one out saves its load, hash and memory
+                             (indexing needs only the image tower); its functions then fail
+                             with CBIR_EUNSUPPORTED. Asking for a tower the bundle lacks:
+                             CBIR_EUNSUPPORTED. */
 } cbir_model_options_t;
 
+#define CBIR_TOWER_IMAGE 0x1u
+#define CBIR_TOWER_TEXT 0x2u
+
 #define CBIR_MODEL_OPTIONS_INIT \
-  { sizeof(cbir_model_options_t), NULL, CBIR_PRECISION_FP32, 0, 0, 1, 1, 0, 0 }
+  { sizeof(cbir_model_options_t), NULL, CBIR_PRECISION_FP32, 0, 0, 1, 1, 0, 0, 0 }
 /* Sets *opts to the defaults (as CBIR_MODEL_OPTIONS_INIT). NULL is ignored. */
 CBIR_API void cbir_model_options_init(cbir_model_options_t* opts);
 

@@ -119,6 +119,13 @@ int cbir_model_open(cbir_model_t** out, const char* path, const cbir_model_optio
     mo.threads = o.threads;
     mo.batch_size = o.batch_size == 0 ? 8 : o.batch_size;
     mo.verify_hashes = o.verify_hashes != 0;
+    if (o.towers & ~(CBIR_TOWER_IMAGE | CBIR_TOWER_TEXT))
+      fail(CBIR_EINVAL, "towers " + std::to_string(o.towers) + " holds bits other than "
+                        "CBIR_TOWER_IMAGE and CBIR_TOWER_TEXT");
+    if (o.towers != 0) {
+      mo.image = (o.towers & CBIR_TOWER_IMAGE) != 0;
+      mo.text = (o.towers & CBIR_TOWER_TEXT) != 0;
+    }
     auto handle = std::make_unique<cbir_model_t>();
     handle->model = model::Model::open(path, mo);
     handle->decode.exif_orientation = o.exif_orientation != 0;

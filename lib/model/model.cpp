@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 
 #include "common/error.hpp"
 #include "model/malloc_reuse.hpp"
@@ -44,8 +45,25 @@ void resolve(const Bundle& b, const std::string& requested, Device& device, Prec
 std::shared_ptr<const Model> Model::open(const std::string& dir, const ModelOptions& opts) {
   require(opts.batch_size >= 1 && opts.batch_size <= 65536, "batch_size must be in [1, 65536]");
   require(opts.threads >= 0, "threads must be >= 0 (0 leaves the process setting as it is)");
+  require(opts.image || opts.text, "towers names neither the image nor the text tower");
   std::shared_ptr<Model> m(new Model());
-  m->bundle_ = read_bundle(dir, opts.verify_hashes);
+  m->bundle_ = read_bundle(dir, false);  // sizes: cheap; then hash what will be loaded
+  Bundle& b = m->bundle_;
+  if ((opts.image && !b.image) || (opts.text && !b.text)) {
+    if (!(opts.image && opts.text))  // all towers is the default: it takes what there is
+      fail(CBIR_EUNSUPPORTED, dir + ": the bundle has no " + (opts.image ? "image" : "text") +
+                                  " tower to load");
+  }
+  std::set<std::string> skip;
+  if (!opts.image && b.image) {
+    skip.insert(b.image->file);
+    b.image.reset();
+  }
+  if (!opts.text && b.text) {
+    skip.insert({b.text->file, b.text->vocab});
+    b.text.reset();
+  }
+  if (opts.verify_hashes) read_bundle(dir, true, skip);
   m->batch_size_ = opts.batch_size;
   Precision precision = opts.precision;
   resolve(m->bundle_, opts.device, m->device_, precision);
@@ -69,12 +87,16 @@ std::shared_ptr<const Model> Model::open(const std::string& dir, const ModelOpti
 }
 
 const image::Recipe& Model::recipe() const {
-  if (!image_) fail(CBIR_EUNSUPPORTED, bundle_.name + " has no image tower");
+  if (!image_)
+    fail(CBIR_EUNSUPPORTED, bundle_.name + " has no image tower loaded (a text-only bundle, or "
+                                           "opened with towers = CBIR_TOWER_TEXT)");
   return bundle_.image->preprocess;
 }
 
 const text::Tokenizer& Model::tokenizer() const {
-  if (!text_) fail(CBIR_EUNSUPPORTED, bundle_.name + " has no text tower (DINOv2 bundles embed images only)");
+  if (!text_)
+    fail(CBIR_EUNSUPPORTED, bundle_.name + " has no text tower loaded (DINOv2 bundles embed "
+                                           "images only; or opened with towers = CBIR_TOWER_IMAGE)");
   return *tokenizer_;
 }
 

@@ -24,6 +24,7 @@ struct ModelOptions {
   int threads = 0;       // > 0: LibTorch intra-op threads for the whole process; 0: unchanged
   int batch_size = 8;    // items per forward pass
   bool verify_hashes = true;  // check each file's sha256 against bundle.json
+  bool image = true, text = true;  // towers to load (a tower not loaded is not hashed either)
 };
 
 // "cpu", "cuda", "cuda:N" -> Device; "auto" -> CUDA device 0 when usable, else the CPU.

@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <thread>
 
@@ -112,6 +114,53 @@ TEST_CASE("opening a CPU model makes malloc keep large blocks (cbir_set_malloc_r
   std::free(p);
 }
 #endif
+
+TEST_CASE("towers: load one tower only; the other is neither loaded nor hashed") {
+  CBIR_REQUIRE_TEST_MODELS(root);
+  const std::string clip_dir = bundle_dir(root, "chinese-clip");
+  const json bundle = cbir_test::read_json(clip_dir + "/bundle.json");
+  // A copy whose text tower is damaged in place (same size: only its hash tells).
+  cbir_test::TempDir copy("towers");
+  for (const auto& entry : std::filesystem::directory_iterator(clip_dir))
+    std::filesystem::copy(entry.path(), copy / entry.path().filename().string());
+  const std::string text_file = copy / bundle["text"]["file"].get<std::string>();
+  {
+    std::fstream f(text_file, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(100);
+    f.put('\x5a');
+  }
+  cbir_model_options_t o = CBIR_MODEL_OPTIONS_INIT;
+  o.device = "cpu";
+  cbir_model_t* m = nullptr;
+  CHECK(cbir_model_open(&m, copy.str().c_str(), &o) == CBIR_ECORRUPT);
+  CHECK_THAT(cbir_last_error(), Contains("text.pt"));
+
+  o.towers = CBIR_TOWER_IMAGE;
+  INFO(cbir_last_error());
+  REQUIRE(cbir_model_open(&m, copy.str().c_str(), &o) == CBIR_OK);
+  ModelPtr image_only(m);
+  const cbir_model_info_t info = info_of(image_only.get());
+  CHECK(info.has_image == 1);
+  CHECK(info.has_text == 0);
+  CHECK(info.fingerprint == bundle["fingerprint"].get<std::string>());  // same model, same collections
+  std::vector<float> out(static_cast<size_t>(info.dim));
+  const char* text = "a red circle";
+  CHECK(cbir_model_embed_texts(out.data(), image_only.get(), &text, 1) == CBIR_EUNSUPPORTED);
+  CHECK_THAT(cbir_last_error(), Contains("CBIR_TOWER_IMAGE"));
+
+  o.towers = CBIR_TOWER_TEXT;
+  REQUIRE(cbir_model_open(&m, clip_dir.c_str(), &o) == CBIR_OK);
+  ModelPtr text_only(m);
+  CHECK(info_of(text_only.get()).has_image == 0);
+  CHECK(cbir_model_embed_texts(out.data(), text_only.get(), &text, 1) == CBIR_OK);
+
+  const std::string dino_dir = bundle_dir(root, "dinov2");
+  CHECK(cbir_model_open(&m, dino_dir.c_str(), &o) == CBIR_EUNSUPPORTED);
+  CHECK_THAT(cbir_last_error(), Contains("no text tower"));
+  o.towers = 4;
+  CHECK(cbir_model_open(&m, clip_dir.c_str(), &o) == CBIR_EINVAL);
+  CHECK_THAT(cbir_last_error(), Contains("CBIR_TOWER_IMAGE"));
+}
 
 TEST_CASE("cbir_model_info describes CLIP and DINOv2 bundles") {
   CBIR_REQUIRE_TEST_MODELS(root);

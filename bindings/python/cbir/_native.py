@@ -22,7 +22,7 @@ class ModelOptions(Structure):
     _fields_ = [("version", c_uint32), ("device", c_char_p), ("precision", c_int32),
                 ("threads", c_int32), ("batch_size", c_int32), ("verify_hashes", c_int32),
                 ("exif_orientation", c_int32), ("fast_decode", c_int32),
-                ("max_pixels", c_uint64)]
+                ("max_pixels", c_uint64), ("towers", c_uint32)]
 
 
 class ModelInfo(Structure):

@@ -16,6 +16,7 @@ from .tokenizer import Tokenizer
 ImageLike = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, Any]
 
 _PRECISIONS = {"fp32": 0, "fp16": 1, "bf16": 2}
+_TOWERS = {"all": 0, "image": 1, "text": 2}  # CBIR_TOWER_* of cbir.h
 _PIXEL_FORMATS = {3: 0, 4: 1}  # channels -> CBIR_PIXELS_RGB8 / RGBA8; 2-D arrays are GRAY8
 
 
@@ -121,10 +122,13 @@ class Model:
     def __init__(self, path: Union[str, "os.PathLike[str]"], *, device: Optional[str] = None,
                  precision: str = "fp32", threads: int = 0, batch_size: int = 0,
                  verify_hashes: bool = True, exif_orientation: bool = True,
-                 fast_decode: bool = False, max_pixels: int = 0):
+                 fast_decode: bool = False, max_pixels: int = 0, towers: str = "all"):
         """Opens the bundle in folder `path`. device: "auto" (default), "cpu", "cuda", "cuda:N".
+        towers: "all" (every tower the bundle has), "image" or "text" (load only that one).
         Raises NotFoundError, CorruptError, UnsupportedError, ModelError, InvalidArgumentError."""
         self._handle = None
+        if towers not in _TOWERS:
+            raise ValueError(f"towers must be one of {sorted(_TOWERS)}, not {towers!r}")
         if precision not in _PRECISIONS:
             raise ValueError(f"precision must be one of {sorted(_PRECISIONS)}, not {precision!r}")
         opts = _native.ModelOptions()
@@ -134,6 +138,7 @@ class Model:
         opts.threads, opts.batch_size = threads, batch_size
         opts.verify_hashes, opts.exif_orientation = int(verify_hashes), int(exif_orientation)
         opts.fast_decode, opts.max_pixels = int(fast_decode), max_pixels
+        opts.towers = _TOWERS[towers]
         handle = c_void_p()
         check(lib.cbir_model_open(byref(handle), _native.cstr(path), byref(opts)))
         self._handle = handle

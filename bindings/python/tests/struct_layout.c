@@ -20,6 +20,7 @@ int main(void) {
   FIELD(cbir_model_options_t, exif_orientation);
   FIELD(cbir_model_options_t, fast_decode);
   FIELD(cbir_model_options_t, max_pixels);
+  FIELD(cbir_model_options_t, towers);
   SIZE(cbir_model_info_t);
   FIELD(cbir_model_info_t, version);
   FIELD(cbir_model_info_t, name);

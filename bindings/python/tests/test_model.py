@@ -122,6 +122,19 @@ def test_opening_what_is_not_a_model_fails_clearly(tmp_path):
     assert "bundle.json" in e.value.message
     with pytest.raises(ValueError):
         cbir.Model(MODEL, precision="fp64")
+    with pytest.raises(ValueError):
+        cbir.Model(MODEL, towers="both")
+
+
+def test_an_image_only_model_embeds_images_and_refuses_texts(model, gallery):
+    with cbir.Model(MODEL, towers="image") as image_only:
+        assert image_only.info.has_image and not image_only.info.has_text
+        assert image_only.info.fingerprint == model.info.fingerprint
+        with pytest.raises(cbir.UnsupportedError) as e:
+            image_only.embed_text("a red circle")
+        assert "CBIR_TOWER_IMAGE" in e.value.message
+        path = gallery[0]
+        assert np.allclose(image_only.embed_image(path), model.embed_image(path), atol=1e-5)
 
 
 def test_a_closed_model_raises_closed_error(model):

@@ -26,6 +26,7 @@ pub struct cbir_model_options_t {
     pub exif_orientation: i32,
     pub fast_decode: i32,
     pub max_pixels: u64,
+    pub towers: u32,
 }
 
 #[repr(C)]
