@@ -103,9 +103,15 @@ bool one_of(const std::string& s, std::initializer_list<const char*> list) {
 uint32_t le16(const uint8_t* p) { return p[0] | (p[1] << 8); }
 uint32_t le32(const uint8_t* p) { return le16(p) | (le16(p + 2) << 16); }
 
-// Length of a binary PNM's header ("P6 <width> <height> <maxval>" with comments, then one
-// whitespace byte) and its maxval; {0, 0} when it cannot be read (stb then refuses the file).
-std::pair<size_t, uint32_t> pnm_header(const uint8_t* d, size_t n) {
+// A binary PNM's header ("P6 <width> <height> <maxval>" with comments, then one whitespace
+// byte): its length and maxval, {0, 0} when it cannot be read (stb then refuses the file).
+// too_long: a number of more than 9 digits, which stb's parser overflows an int on.
+struct PnmHeader {
+  size_t length = 0;
+  uint32_t maxval = 0;
+  bool too_long = false;
+};
+PnmHeader pnm_header(const uint8_t* d, size_t n) {
   size_t i = 2;
   uint32_t value = 0;
   for (int field = 0; field < 3; ++field) {
@@ -115,8 +121,11 @@ std::pair<size_t, uint32_t> pnm_header(const uint8_t* d, size_t n) {
       } else {
         ++i;
       }
-    if (i >= n || !std::isdigit(d[i])) return {0, 0};
-    for (value = 0; i < n && std::isdigit(d[i]) && value < 1000000000; ++i) value = value * 10 + (d[i] - '0');
+    if (i >= n || !std::isdigit(d[i])) return {};
+    const size_t start = i;
+    for (value = 0; i < n && std::isdigit(d[i]); ++i)
+      if (i - start < 9) value = value * 10 + (d[i] - '0');
+    if (i - start > 9) return {0, 0, true};
   }
   return {i + 1, value};
 }
@@ -128,8 +137,8 @@ double minimum_bytes(const uint8_t* d, size_t n, Format format, int width, int h
                      int channels) {
   const double pixels = double(width) * height;
   if (format == Format::pnm) {
-    const auto [header, maxval] = pnm_header(d, n);
-    return header + pixels * channels * (maxval > 255 ? 2 : 1);
+    const PnmHeader header = pnm_header(d, n);
+    return header.length + pixels * channels * (header.maxval > 255 ? 2 : 1);
   }
   if (format == Format::tga && n >= 18) {
     const double header = 18.0 + d[0] + (d[1] == 1 ? le16(d + 5) * ((d[7] + 7) / 8) : 0);
@@ -189,6 +198,9 @@ std::array<uint8_t, 3> gif_fill_colour(const uint8_t* d, size_t n) {
 Image decode_stb(const uint8_t* data, size_t size, const DecodeOptions& opts,
                  const std::string& name, Format format) {
   int width = 0, height = 0, channels = 0;
+  if (format == Format::pnm && pnm_header(data, size).too_long)
+    fail_image(CBIR_EIMAGE_CORRUPT, name, "the PNM header holds a number of more than 9 digits "
+                                          "(width, height or maxval); the file is damaged");
   {
     Reader header{data, size};
     if (!stbi_info_from_callbacks(&kCallbacks, &header, &width, &height, &channels))

@@ -238,6 +238,18 @@ TEST_CASE("the pixel limit is checked against the header") {
   CHECK_THROWS_AS(decode_memory(file.data(), file.size(), opts), cbir::Error);
 }
 
+TEST_CASE("a PNM header number too long for an int is refused before stb parses it") {
+  // Found by fuzz_image: stb's PNM parser overflowed a signed int (undefined behaviour).
+  const std::string header = "P5\n2555555555555555555555555556 \n15\n";
+  Bytes file(header.begin(), header.end());
+  file.insert(file.end(), {0x00, 0x80, 0xff});
+  const Outcome o = decode(file);
+  CHECK(o.code == CBIR_EIMAGE_CORRUPT);
+  CHECK(contains(o.message, "more than 9 digits"));
+  const std::string nine = "P6\n999999999 1\n255\n";  // 9 digits: stb's own checks answer
+  CHECK(decode(Bytes(nine.begin(), nine.end())).code != CBIR_OK);
+}
+
 TEST_CASE("PNG variants become RGB as Pillow's convert('RGB') makes them") {
   const int w = 5, h = 3;
   const Bytes rgb = fixtures::pattern(w, h, 3);
