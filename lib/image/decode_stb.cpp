@@ -198,9 +198,17 @@ std::array<uint8_t, 3> gif_fill_colour(const uint8_t* d, size_t n) {
 Image decode_stb(const uint8_t* data, size_t size, const DecodeOptions& opts,
                  const std::string& name, Format format) {
   int width = 0, height = 0, channels = 0;
-  if (format == Format::pnm && pnm_header(data, size).too_long)
-    fail_image(CBIR_EIMAGE_CORRUPT, name, "the PNM header holds a number of more than 9 digits "
-                                          "(width, height or maxval); the file is damaged");
+  if (format == Format::pnm) {
+    const PnmHeader pnm = pnm_header(data, size);
+    if (pnm.too_long)
+      fail_image(CBIR_EIMAGE_CORRUPT, name, "the PNM header holds a number of more than 9 digits "
+                                            "(width, height or maxval); the file is damaged");
+    // stb reads 16-bit samples in the wrong byte order, and its 16-bit gray-to-RGB conversion
+    // reads past its buffer (found by fuzz_image).
+    if (pnm.maxval > 255)
+      fail_image(CBIR_EIMAGE_FORMAT, name, "16-bit PNM (maxval " + std::to_string(pnm.maxval) +
+                                               ") is not supported; convert it to PNG");
+  }
   {
     Reader header{data, size};
     if (!stbi_info_from_callbacks(&kCallbacks, &header, &width, &height, &channels))

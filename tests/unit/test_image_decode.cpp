@@ -250,6 +250,18 @@ TEST_CASE("a PNM header number too long for an int is refused before stb parses 
   CHECK(decode(Bytes(nine.begin(), nine.end())).code != CBIR_OK);
 }
 
+TEST_CASE("16-bit PNM is refused as an unsupported format, before stb reads it") {
+  // Found by fuzz_image: stb's 16-bit PGM-to-RGB conversion read past its buffer (ASan), and
+  // stb takes 16-bit samples in the wrong byte order.
+  for (const char* header : {"P5\n2 1\n65535\n", "P6\n2 1\n256\n"}) {
+    Bytes file(header, header + std::strlen(header));
+    file.insert(file.end(), 12, 0x7f);
+    const Outcome o = decode(file);
+    CHECK(o.code == CBIR_EIMAGE_FORMAT);
+    CHECK(contains(o.message, "16-bit PNM"));
+  }
+}
+
 TEST_CASE("PNG variants become RGB as Pillow's convert('RGB') makes them") {
   const int w = 5, h = 3;
   const Bytes rgb = fixtures::pattern(w, h, 3);
