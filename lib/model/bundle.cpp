@@ -162,7 +162,7 @@ std::string fingerprint_of(const json& doc) {
   return "sha256:" + h.hex();
 }
 
-void check_file(const Bundle& b, const std::string& name, const BundleFile& entry, bool verify) {
+void check_file(const Bundle& b, const std::string& name, const BundleFile& entry) {
   const std::string path = b.path(name);
   std::error_code ec;
   if (!fs::is_regular_file(path, ec))
@@ -173,8 +173,6 @@ void check_file(const Bundle& b, const std::string& name, const BundleFile& entr
   if (size != entry.bytes)
     fail(CBIR_ECORRUPT, path + ": " + std::to_string(size) + " bytes, bundle.json records " +
                             std::to_string(entry.bytes) + " (truncated or replaced); " + kReexport);
-  if (verify && sha256_file(path) != entry.sha256)
-    fail(CBIR_ECORRUPT, path + ": sha256 differs from bundle.json (damaged or replaced); " + kReexport);
 }
 
 }  // namespace
@@ -183,7 +181,14 @@ std::string bundle_fingerprint(const std::string& bundle_json_text) {
   return fingerprint_of(parse(bundle_json_text, "bundle.json"));
 }
 
-Bundle read_bundle(const std::string& dir, bool verify_hashes, const std::set<std::string>& skip_hash) {
+void check_hashes(const Bundle& b, const std::set<std::string>& skip) {
+  for (const auto& [name, entry] : b.files)
+    if (!skip.count(name) && sha256_file(b.path(name)) != entry.sha256)
+      fail(CBIR_ECORRUPT, b.path(name) + ": sha256 differs from bundle.json (damaged or replaced); " +
+                              kReexport);
+}
+
+Bundle read_bundle(const std::string& dir, bool verify_hashes) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec))
     fail(CBIR_ENOTFOUND, dir + ": no such model bundle folder");
@@ -258,8 +263,8 @@ Bundle read_bundle(const std::string& dir, bool verify_hashes, const std::set<st
   b.fingerprint = r.str(doc, "", "fingerprint");
   if (b.fingerprint != fingerprint_of(doc))
     r.bad("fingerprint", "does not match the bundle's contents (edited by hand?)");
-  for (const auto& [name, entry] : b.files)
-    check_file(b, name, entry, verify_hashes && !skip_hash.count(name));
+  for (const auto& [name, entry] : b.files) check_file(b, name, entry);
+  if (verify_hashes) check_hashes(b, {});
   return b;
 }
 

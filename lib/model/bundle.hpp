@@ -51,9 +51,12 @@ struct Bundle {
 // every named file exists with the recorded size (and, with verify_hashes, sha256), and that
 // the fingerprint matches. Errors: CBIR_ENOTFOUND (folder or file missing), CBIR_ECORRUPT (bad
 // JSON, field, size, hash or fingerprint), CBIR_EUNSUPPORTED (newer format_version, unknown
-// tokenizer or resize method). `skip_hash`: files not hashed (those of a tower left unloaded).
-Bundle read_bundle(const std::string& dir, bool verify_hashes,
-                   const std::set<std::string>& skip_hash = {});
+// tokenizer or resize method).
+Bundle read_bundle(const std::string& dir, bool verify_hashes);
+
+// Checks each listed file's sha256 against bundle.json, except those in `skip` (the files of a
+// tower left unloaded). CBIR_ECORRUPT naming the file that differs.
+void check_hashes(const Bundle& b, const std::set<std::string>& skip);
 
 // The fingerprint bundle.json should carry, computed from its own contents (docs/bundle.md).
 std::string bundle_fingerprint(const std::string& bundle_json_text);

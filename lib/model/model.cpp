@@ -47,13 +47,12 @@ std::shared_ptr<const Model> Model::open(const std::string& dir, const ModelOpti
   require(opts.threads >= 0, "threads must be >= 0 (0 leaves the process setting as it is)");
   require(opts.image || opts.text, "towers names neither the image nor the text tower");
   std::shared_ptr<Model> m(new Model());
-  m->bundle_ = read_bundle(dir, false);  // sizes: cheap; then hash what will be loaded
+  m->bundle_ = read_bundle(dir, false);  // sizes only; the towers to load are hashed below
   Bundle& b = m->bundle_;
-  if ((opts.image && !b.image) || (opts.text && !b.text)) {
-    if (!(opts.image && opts.text))  // all towers is the default: it takes what there is
-      fail(CBIR_EUNSUPPORTED, dir + ": the bundle has no " + (opts.image ? "image" : "text") +
-                                  " tower to load");
-  }
+  const bool one_tower = !(opts.image && opts.text);  // all towers (default) takes what there is
+  if (one_tower && ((opts.image && !b.image) || (opts.text && !b.text)))
+    fail(CBIR_EUNSUPPORTED, dir + ": the bundle has no " + (opts.image ? "image" : "text") +
+                                " tower to load");
   std::set<std::string> skip;
   if (!opts.image && b.image) {
     skip.insert(b.image->file);
@@ -63,7 +62,7 @@ std::shared_ptr<const Model> Model::open(const std::string& dir, const ModelOpti
     skip.insert({b.text->file, b.text->vocab});
     b.text.reset();
   }
-  if (opts.verify_hashes) read_bundle(dir, true, skip);
+  if (opts.verify_hashes) check_hashes(b, skip);
   m->batch_size_ = opts.batch_size;
   Precision precision = opts.precision;
   resolve(m->bundle_, opts.device, m->device_, precision);

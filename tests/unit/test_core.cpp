@@ -15,6 +15,7 @@
 
 #include "c_api/guard.hpp"
 #include "cbir.h"
+#include "own_malloc.hpp"
 #include "common/log.hpp"
 
 using cbir::capi::guard;
@@ -133,15 +134,6 @@ TEST_CASE("log callback receives messages at or above its level, and can be remo
   CHECK(c.lines[0].first == CBIR_LOG_ERROR);
   CHECK(c.lines[0].second == "kept");
 }
-
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define CBIR_TEST_OWN_MALLOC 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define CBIR_TEST_OWN_MALLOC 1
-#endif
 
 #if defined(__GLIBC__) && !defined(CBIR_TEST_OWN_MALLOC)
 TEST_CASE("malloc reuse: large blocks come from the heap and stay there; off maps them again") {

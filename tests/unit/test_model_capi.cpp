@@ -16,6 +16,7 @@
 #endif
 
 #include "cbir.h"
+#include "own_malloc.hpp"
 #include "golden.hpp"
 #include "test_model_util.hpp"
 
@@ -85,15 +86,6 @@ TEST_CASE("cbir_model_open checks its arguments and options") {
   CHECK(m == nullptr);
   cbir_model_close(nullptr);
 }
-
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define CBIR_TEST_OWN_MALLOC 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define CBIR_TEST_OWN_MALLOC 1
-#endif
 
 #if defined(__GLIBC__) && !defined(CBIR_TEST_OWN_MALLOC)
 // Nothing in this program calls cbir_set_malloc_reuse: opening a CPU model turns it on.
