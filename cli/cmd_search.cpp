@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <string>
@@ -123,7 +124,10 @@ int cmd_search(int argc, char** argv) {
   if (args.has("--like")) {  // an indexed path: its stored vector, itself left out, no model
     CollectionPtr coll = open_collection(args, nullptr, false, /*read_only=*/true);
     int64_t id = -1;
-    if (cbir_collection_find(&id, coll.get(), args.get("--like").c_str()) == CBIR_OK) {
+    std::error_code ec;  // indexed paths are absolute and normalised (lib/ingest/walk.cpp)
+    const std::string path =
+        std::filesystem::absolute(args.get("--like"), ec).lexically_normal().string();
+    if (cbir_collection_find(&id, coll.get(), path.c_str()) == CBIR_OK) {
       check(cbir_collection_search_similar(ids.data(), scores.data(), coll.get(), id, k, &opts));
       print_hits(coll.get(), ids, scores, args.has("--json"));
       return 0;
