@@ -141,8 +141,9 @@ CBIR_API uint32_t cbir_features(void);
  * computed on the first call. */
 CBIR_API const char* cbir_build_info(void);
 
-/* Sets the number of threads used by the library's compute kernels (LibTorch intra-op and
- * FAISS/OpenMP) for the whole process; 0 restores the default (the number of cores).
+/* Sets the number of threads used by the library's compute kernels (LibTorch intra-op,
+ * FAISS/OpenMP, and OpenBLAS's own pool behind the exact search) for the whole process; 0
+ * restores the default (the number of cores).
  * Returns CBIR_EINVAL for a negative count or one above 4096. Call it before heavy work
  * starts. */
 CBIR_API int cbir_set_threads(int32_t threads);

@@ -161,7 +161,8 @@ Latency time_queries(size_t nq, size_t k, const std::vector<int64_t>& truth, Sea
 
 // The FAISS index inside cbir's snapshot (layout: docs/collection.md, "Snapshot format"):
 // 32-byte header, dim u32, watermark i64, generation i64, spec length u32 + spec, slot count u64
-// + slot ids, masked u64, re-rank float count u64 + floats, then FAISS's own format.
+// + slot ids, masked u64, re-rank float count u64 + floats, layout u32, then FAISS's own format
+// (layout 0) or the flat index's vectors (layout 1).
 std::unique_ptr<faiss::Index> faiss_from_snapshot(const std::string& path, std::vector<float>* exact) {
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) {
@@ -176,6 +177,8 @@ std::unique_ptr<faiss::Index> faiss_from_snapshot(const std::string& path, std::
   };
   std::vector<char> skip(32 + 4 + 8 + 8);
   rd(skip.data(), skip.size());
+  uint32_t dim = 0;
+  std::memcpy(&dim, skip.data() + 32, 4);
   uint32_t spec_len = 0;
   rd(&spec_len, 4);
   std::fseek(f, long(spec_len), SEEK_CUR);
@@ -186,7 +189,18 @@ std::unique_ptr<faiss::Index> faiss_from_snapshot(const std::string& path, std::
   rd(&nexact, 8);
   exact->resize(nexact);
   rd(exact->data(), nexact * 4);
-  std::unique_ptr<faiss::Index> idx(faiss::read_index(f));
+  uint32_t layout = 0;
+  rd(&layout, 4);
+  std::unique_ptr<faiss::Index> idx;
+  if (layout == 1) {
+    auto flat = std::make_unique<faiss::IndexFlatIP>(int(dim));
+    flat->codes.resize(nslots * size_t(dim) * sizeof(float));
+    rd(flat->codes.data(), flat->codes.size());
+    flat->ntotal = faiss::Index::idx_t(nslots);
+    idx = std::move(flat);
+  } else {
+    idx.reset(faiss::read_index(f));
+  }
   std::fclose(f);
   return idx;
 }

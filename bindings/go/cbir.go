@@ -92,7 +92,8 @@ func LibraryVersion() string { return C.GoString(C.cbir_version_string()) }
 // BuildInfo is one line describing the library's build (LibTorch, FAISS, CUDA, threads).
 func BuildInfo() string { return C.GoString(C.cbir_build_info()) }
 
-// SetThreads sets the threads of the library's compute kernels, process-wide; 0 = one per core.
+// SetThreads sets the threads of the library's compute kernels (LibTorch, OpenMP, OpenBLAS),
+// process-wide; 0 = one per core.
 func SetThreads(threads int) error {
 	return call(func() C.int { return C.cbir_set_threads(C.int32_t(threads)) })
 }

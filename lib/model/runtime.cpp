@@ -1,5 +1,6 @@
 #include "model/runtime.hpp"
 
+#include <dlfcn.h>
 #include <omp.h>
 #include <ATen/Parallel.h>
 #include <torch/cuda.h>
@@ -29,6 +30,19 @@ bool built_with_openmp() {
 #endif
 }
 
+namespace {
+
+// OpenBLAS (libopenblas0-pthread, which scripts/setup installs) keeps a thread pool of its own
+// beside OpenMP's, sized to the cores: without this, "one thread" still ran the exact search's
+// sgemv on every core. Looked up at run time so that any BLAS links; others follow OpenMP or
+// run single-threaded.
+template <class Fn>
+Fn openblas(const char* name) {
+  return reinterpret_cast<Fn>(dlsym(RTLD_DEFAULT, name));
+}
+
+}  // namespace
+
 void set_threads(int n) {
   if (n > kMaxThreads)
     fail(CBIR_EINVAL, std::to_string(n) + " threads asked for; at most " + std::to_string(kMaxThreads) +
@@ -36,6 +50,7 @@ void set_threads(int n) {
   if (n <= 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   at::set_num_threads(n);
   omp_set_num_threads(n);
+  if (auto set_blas = openblas<void (*)(int)>("openblas_set_num_threads")) set_blas(n);
 }
 
 int threads() { return at::get_num_threads(); }
@@ -48,6 +63,8 @@ std::string runtime_info() {
   s += " (CPU)";
 #endif
   s += "; threads " + std::to_string(at::get_num_threads());
+  if (auto get_blas = openblas<int (*)()>("openblas_get_num_threads"))
+    s += " (OpenBLAS " + std::to_string(get_blas()) + ")";
   s += "; cores " + std::to_string(std::thread::hardware_concurrency());
   return s;
 }

@@ -20,7 +20,7 @@ namespace {
 // Fixed header: magic, format, checksum of the body, body length. The body starts with the
 // SnapshotInfo fields, so the checksum covers them too.
 constexpr char kMagic[8] = {'C', 'B', 'I', 'R', 'S', 'N', 'A', 'P'};
-constexpr uint32_t kFormat = 1;
+constexpr uint32_t kFormat = 2;  // 2: a flat index is stored as raw vectors
 constexpr size_t kHeaderBytes = 8 + 4 + 4 + 8 + 8;
 constexpr size_t kBufferBytes = size_t{1} << 20;
 constexpr uint32_t kMaxSpecBytes = 4096;

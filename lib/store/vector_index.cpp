@@ -21,6 +21,7 @@
 #include <string>
 
 #include "common/error.hpp"
+#include "store/huge_pages.hpp"
 #include "store/flat_scan.hpp"
 #include "store/snapshot.hpp"
 
@@ -34,6 +35,11 @@ namespace {
 
 constexpr size_t kPointsPerCentroid = 39;  // fewer and FAISS's k-means complains on stderr
 constexpr uint64_t kMaxSlots = uint64_t{1} << 40;
+// How a snapshot stores the index after the slot table. A flat index is its vectors: cbir writes
+// and reads them itself, into huge pages (FAISS's reader zero-fills 4 KiB pages first: most of
+// a 1M-vector open).
+constexpr uint32_t kFaissIndex = 0;
+constexpr uint32_t kRawVectors = 1;
 
 // How many vectors FAISS needs to train `index` without complaint (0: needs none).
 size_t training_needed(const faiss::Index* index) {
@@ -127,7 +133,21 @@ VectorIndex::VectorIndex(SnapshotSource& src, const IndexSpec& spec, size_t dim)
   masked_ = masked;
   exact_.resize(exact);
   src.read(exact_.data(), exact * sizeof(float));
-  index_.reset(faiss::read_index(src.faiss_reader()));
+  uint32_t layout = 0;
+  src.read(&layout, sizeof layout);
+  if (layout == kRawVectors) {
+    auto flat = std::make_unique<faiss::IndexFlatIP>(static_cast<faiss_idx>(dim));
+    const size_t bytes = static_cast<size_t>(nslots) * dim * sizeof(float);
+    reserve_huge(flat->codes, bytes);
+    flat->codes.resize(bytes);
+    src.read(flat->codes.data(), bytes);
+    flat->ntotal = static_cast<faiss_idx>(nslots);
+    index_ = std::move(flat);
+  } else if (layout == kFaissIndex) {
+    index_.reset(faiss::read_index(src.faiss_reader()));
+  } else {
+    fail(CBIR_ECORRUPT, "unknown index layout");
+  }
   if (index_->d != static_cast<int>(dim) || index_->metric_type != faiss::METRIC_INNER_PRODUCT)
     fail(CBIR_ECORRUPT, "the index has another dimension or metric");
   for (size_t s = 0; s < slot_ids_.size(); ++s) {
@@ -174,7 +194,14 @@ void VectorIndex::save(SnapshotSink& sink) const {
   sink.write(&masked, sizeof masked);
   sink.write(&exact, sizeof exact);
   sink.write(exact_.data(), exact * sizeof(float));
-  faiss::write_index(index_.get(), sink.faiss_writer());
+  const uint32_t layout = mode_ == Mode::Flat ? kRawVectors : kFaissIndex;
+  sink.write(&layout, sizeof layout);
+  if (layout == kRawVectors) {
+    const auto& codes = static_cast<const faiss::IndexFlat*>(index_.get())->codes;
+    sink.write(codes.data(), codes.size());
+  } else {
+    faiss::write_index(index_.get(), sink.faiss_writer());
+  }
 }
 
 std::unique_ptr<VectorIndex> VectorIndex::empty_copy() const {
@@ -218,6 +245,7 @@ void VectorIndex::upsert(const int64_t* ids, const float* vectors, size_t n) {
   }
   const size_t m = keep.size();
   const int64_t base = static_cast<int64_t>(slot_ids_.size());
+  reserve_for(m);
   try {
     if (mode_ == Mode::Ivf) {
       std::vector<faiss_idx> labels(m);
@@ -237,6 +265,14 @@ void VectorIndex::upsert(const int64_t* ids, const float* vectors, size_t n) {
     slot_of_[ids[keep[j]]] = base + static_cast<int64_t>(j);
   }
   if (spec_.rerank > 0) exact_.insert(exact_.end(), v, v + m * dim_);
+}
+
+void VectorIndex::reserve_for(size_t m) {
+  faiss::Index* vectors = index_.get();
+  if (auto* hnsw = dynamic_cast<faiss::IndexHNSW*>(vectors)) vectors = hnsw->storage;
+  if (auto* codes = dynamic_cast<faiss::IndexFlatCodes*>(vectors))
+    reserve_huge(codes->codes, (static_cast<size_t>(codes->ntotal) + m) * codes->code_size);
+  if (spec_.rerank > 0) reserve_huge(exact_, exact_.size() + m * dim_);
 }
 
 void VectorIndex::kill_slot(int64_t slot) {

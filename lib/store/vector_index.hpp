@@ -81,6 +81,8 @@ class VectorIndex {
   void set_mode();
   void check_consistent() const;
   void kill_slot(int64_t slot);
+  // Makes room for `m` more vectors in the arrays that hold them (huge pages; see huge_pages.hpp).
+  void reserve_for(size_t m);
   std::unique_ptr<Selector> selector(const std::vector<int64_t>* allowed) const;
   void faiss_search(const float* queries, size_t nq, size_t k, const Selector* sel,
                     const SearchKnobs& knobs, float* scores, int64_t* slots) const;

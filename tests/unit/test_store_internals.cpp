@@ -1,12 +1,15 @@
 // The collection's building blocks: index specs, the snapshot checksum and file format.
 #include <catch2/catch.hpp>
 
+#include <cstdint>
+#include <cstdio>
 #include <fstream>
 #include <string>
 #include <vector>
 
 #include "c_api/guard.hpp"
 #include "store/checksum.hpp"
+#include "store/huge_pages.hpp"
 #include "store/index_spec.hpp"
 #include "store/snapshot.hpp"
 #include "test_store_util.hpp"
@@ -204,4 +207,44 @@ TEST_CASE("snapshots are written atomically and verified before parsing") {
     REQUIRE(read_sample(path, back, problem, parsed));
     CHECK(back == payload);
   }
+}
+
+namespace {
+
+// The VmFlags line of the mapping of /proc/self/smaps that holds `p` ("" if none is found).
+std::string vm_flags_of(const void* p) {
+  std::ifstream smaps("/proc/self/smaps");
+  const auto at = reinterpret_cast<uintptr_t>(p);
+  std::string line;
+  bool inside = false;
+  while (std::getline(smaps, line)) {
+    unsigned long long lo = 0, hi = 0;
+    if (std::sscanf(line.c_str(), "%llx-%llx ", &lo, &hi) == 2 && line.find('-') < 17)
+      inside = lo <= at && at < hi;
+    else if (inside && line.rfind("VmFlags:", 0) == 0)
+      return line;
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("arrays grown for vectors keep their contents and ask for huge pages") {
+  std::vector<float> v(1000);
+  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(i);
+  cbir::store::reserve_huge(v, 8u << 20);  // 32 MiB: its own mapping
+  REQUIRE(v.capacity() >= (8u << 20));
+  REQUIRE(v.size() == 1000);
+  for (size_t i = 0; i < v.size(); ++i) REQUIRE(v[i] == static_cast<float>(i));
+  const float* block = v.data();
+  cbir::store::reserve_huge(v, 4u << 20);  // room enough already: nothing moves
+  CHECK(v.data() == block);
+  cbir::store::reserve_huge(v, v.capacity() + 1);  // grows by doubling, as push_back would
+  CHECK(v.capacity() >= 2 * (8u << 20));
+  const std::string flags = vm_flags_of(v.data() + v.capacity() / 2);
+  if (flags.empty() || !std::ifstream("/sys/kernel/mm/transparent_hugepage/enabled")) {
+    WARN("skipped the huge-page check: no /proc/self/smaps or no transparent huge pages here");
+    return;
+  }
+  CHECK(flags.find(" hg") != std::string::npos);  // MADV_HUGEPAGE was applied
 }
