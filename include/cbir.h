@@ -327,8 +327,9 @@ typedef struct cbir_model_options_t {
   const char* device;     /* "auto" (or NULL: CUDA device 0 when usable, else the CPU), "cpu",
                              "cuda", "cuda:N". Borrowed for the duration of cbir_model_open. */
   int32_t precision;      /* CBIR_PRECISION_*; default FP32 (an fp16 bundle implies FP16) */
-  int32_t threads;        /* > 0: LibTorch intra-op threads for the whole process, as
-                             cbir_set_threads(); 0 (default): leave the process setting */
+  int32_t threads;        /* > 0: compute threads for the whole process (LibTorch, OpenMP,
+                             OpenBLAS), as cbir_set_threads(); 0 (default): leave the process
+                             setting. An int8 model plans for the count it is opened with */
   int32_t batch_size;     /* images or texts per forward pass; 0 = default (8) */
   int32_t verify_hashes;  /* nonzero (default): check every file's sha256 against bundle.json
                              when opening (seconds for large bundles); 0: sizes only */

@@ -41,7 +41,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
-from harness.malloc import reuse_like_cbir  # noqa: E402
+from harness import like_cbir  # noqa: E402
 KEY = "full-vit-b-16"
 BATCH = 8
 SIZES = [(640, 480)] * 7 + [(2000, 1500)] * 2 + [(4000, 3000)]
@@ -51,7 +51,7 @@ SIZES = [(640, 480)] * 7 + [(2000, 1500)] * 2 + [(4000, 3000)]
 
 def python_pipeline(folder, bundle, workers):
     """The original system's indexing loop; prints the number of vectors made."""
-    reuse_like_cbir()
+    like_cbir.malloc_reuse()
     import numpy as np
     import torch
     import torchvision.transforms as T
@@ -86,7 +86,7 @@ def python_pipeline(folder, bundle, workers):
 
 def model_alone(bundle, n):
     """Prints the seconds the forward calls on n images (batches of 8) took."""
-    reuse_like_cbir()
+    like_cbir.malloc_reuse()
     import torch
 
     model = torch.jit.load(os.path.join(bundle, "image.pt")).eval()

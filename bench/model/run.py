@@ -43,7 +43,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tools", "export"))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
-from harness.malloc import reuse_like_cbir  # noqa: E402
+from harness import like_cbir  # noqa: E402
 import cnclip  # noqa: E402
 import export  # noqa: E402
 
@@ -139,7 +139,7 @@ def best(old, new, higher):
 
 
 def main():
-    reuse_like_cbir()  # before any tensor: the reference allocates as cbir does
+    like_cbir.malloc_reuse()  # before any tensor: the reference allocates as cbir does
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true")
     p.add_argument("--json")
@@ -182,7 +182,7 @@ def main():
                     keep((precision, t, "cbir"), "text_p50", c["text_p50_ms"], False)
                     keep((precision, t, "cbir"), "text_p95", c["text_p95_ms"], False)
                     keep((precision, t, "cbir"), "open_s", c["open_s"], False)
-                    torch.set_num_threads(t)
+                    like_cbir.threads(t)
                     with torch.inference_mode():
                         for side, tw in towers.items():
                             keep((precision, t, side), "images_per_s",

@@ -31,7 +31,9 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "bench", "tokenizer"))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
 import reference_tokenizer as ref  # noqa: E402
+from harness import like_cbir  # noqa: E402
 
 
 def specs_for(n):
@@ -53,7 +55,8 @@ def build_bench(build):
 
 def python_query_ms(bundle, texts, threads, seconds):
     """p50, p95 of the reference encoding of one text (tokenize, pad, tower, normalise)."""
-    torch.set_num_threads(threads)
+    like_cbir.malloc_reuse()
+    like_cbir.threads(threads)
     vocab = ref.read_vocab(os.path.join(bundle, "vocab.txt"))
     tower = torch.jit.load(os.path.join(bundle, "text.pt")).eval()
 

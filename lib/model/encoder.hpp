@@ -19,9 +19,16 @@ struct Device {
   std::string str() const { return cuda ? "cuda:" + std::to_string(index) : "cpu"; }
 };
 
+// keeps_first_plan(), on both towers: true when the backend is fast only for the input shape
+// of its first call and re-plans on every other call. LibTorch's int8 layers on oneDNN (Debian's
+// LibTorch has no FBGEMM) cache one plan per layer, made at the first call; any other row count
+// builds new kernels every time (a ViT-B-16 text query: 27 ms against 90-140 ms). Model then
+// makes the first call with the shape that matters (a full batch of images; one text padded to
+// the context length) and pads every text to the context length.
 class ImageEncoder {
  public:
   virtual ~ImageEncoder() = default;
+  virtual bool keeps_first_plan() const { return false; }
   // n preprocessed images, each 3 x side x side floats (CHW, normalised) -> out[n * dim],
   // not normalised. Throws cbir::Error (CBIR_EMODEL) when the model fails or returns a
   // tensor of the wrong shape.
@@ -33,6 +40,7 @@ class TextEncoder {
   virtual ~TextEncoder() = default;
   // n rows of `len` token ids, padded with 0 -> out[n * dim], not normalised.
   virtual void encode(const int64_t* ids, size_t n, int len, float* out) const = 0;
+  virtual bool keeps_first_plan() const { return false; }
 };
 
 }  // namespace cbir::model

@@ -69,7 +69,8 @@ std::shared_ptr<const Model> Model::open(const std::string& dir, const ModelOpti
   if (opts.threads > 0) set_threads(opts.threads);
   if (!m->device_.cuda) default_malloc_reuse();
 
-  const TorchScriptOptions ts{m->device_, precision, m->bundle_.embed_dim};
+  const TorchScriptOptions ts{m->device_, precision, m->bundle_.embed_dim,
+                              m->bundle_.precision == "int8"};
   if (m->bundle_.image) m->image_ = load_torchscript_image(m->bundle_.path(m->bundle_.image->file), ts);
   if (m->bundle_.text) {
     const TextTower& t = *m->bundle_.text;
@@ -171,8 +172,11 @@ void Model::embed_texts(const std::vector<std::string_view>& texts, float* out) 
       throw;
     }
     // Trim the padding every row shares: the tower masks [PAD], so the result is the same and
-    // attention over 52 positions would cost up to 10x more for a short query.
-    const int len = std::max(1, *std::max_element(lengths.begin(), lengths.end()));
+    // attention over 52 positions would cost up to 10x more for a short query. (Unless the
+    // backend is fast at one shape only: see keeps_first_plan().)
+    const int len = text_->keeps_first_plan()
+                        ? ctx
+                        : std::max(1, *std::max_element(lengths.begin(), lengths.end()));
     for (size_t r = 1; r < count; ++r)
       std::copy_n(ids.begin() + r * ctx, len, ids.begin() + r * len);
     text_->encode(ids.data(), count, len, out + start * dim());
@@ -209,9 +213,12 @@ void Model::classify(const float* image_embedding, const std::vector<std::string
 void Model::warm_up(bool exact) const {
   std::vector<float> out(2 * size_t(dim()));
   if (image_) {
+    // A backend that keeps its first plan (encoder.hpp) gets a full batch first: the shape it
+    // will see when indexing. (Up to 64: a larger batch would make opening too slow.)
+    const size_t n = image_->keeps_first_plan() && batch_size_ <= 64 ? size_t(batch_size_) : 2;
     const int side = image_side();
-    std::vector<float> pixels(2 * 3 * size_t(side) * side, 0.0f);
-    embed_images(pixels.data(), 2, out.data());
+    std::vector<float> pixels(n * 3 * size_t(side) * side, 0.0f), rows(n * size_t(dim()));
+    embed_images(pixels.data(), n, rows.data());
   }
   if (text_) {
     // The same text padded to the context length and trimmed must embed the same: the tower
@@ -226,6 +233,8 @@ void Model::warm_up(bool exact) const {
     for (int j = 2; j < ctx - 1; ++j) padded[ctx + j] = tokenizer_->unk_id();
     const int64_t trimmed[] = {cls, tokenizer_->unk_id(), sep};
     std::vector<float> single(dim());
+    // ... and one text at the full length: the shape of every query.
+    if (text_->keeps_first_plan()) embed_token_ids(padded.data(), 1, ctx, single.data());
     embed_token_ids(padded.data(), 2, ctx, out.data());
     embed_token_ids(trimmed, 1, 3, single.data());
     double dot = 0;

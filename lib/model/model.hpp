@@ -58,7 +58,8 @@ class Model {
   void embed_images(const float* pixels, size_t n, float* out) const;
   // n rows of `len` token ids (len <= context_length, padded with 0) -> out[n * dim], as given.
   void embed_token_ids(const int64_t* ids, size_t n, int len, float* out) const;
-  // Tokenises and embeds; each batch is trimmed to its longest text. CBIR_EINVAL on bad UTF-8.
+  // Tokenises and embeds; each batch is trimmed to its longest text (unless the tower
+  // keeps_first_plan()). CBIR_EINVAL on bad UTF-8.
   void embed_texts(const std::vector<std::string_view>& texts, float* out) const;
   // Zero-shot classification: softmax over labels of logit_scale * cosine(image, label).
   // image_embedding has dim floats. CBIR_EUNSUPPORTED without a text tower or logit_scale.

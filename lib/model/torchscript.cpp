@@ -3,6 +3,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include <ATen/Context.h>
 #include <torch/cuda.h>
 #include <torch/script.h>
 #include <torch/version.h>
@@ -117,10 +118,17 @@ class Tower {
   mutable torch::jit::Module module_;  // forward() is not const, but inference reads only
 };
 
+// See ImageEncoder::keeps_first_plan(): PyTorch's oneDNN dynamic-quantised linear keeps the
+// plan of its first call, for that input shape and thread count only.
+bool keeps_first_plan_for(const TorchScriptOptions& opts) {
+  return opts.int8 && at::globalContext().qEngine() == at::kONEDNN;
+}
+
 class TorchScriptImage final : public ImageEncoder {
  public:
   TorchScriptImage(const std::string& path, const TorchScriptOptions& opts)
-      : tower_(path, opts, "image") {}
+      : tower_(path, opts, "image"), first_plan_(keeps_first_plan_for(opts)) {}
+  bool keeps_first_plan() const override { return first_plan_; }
   void encode(const float* pixels, size_t n, int side, float* out) const override {
     auto x = torch::from_blob(const_cast<float*>(pixels),
                               {static_cast<int64_t>(n), 3, side, side}, torch::kFloat);
@@ -129,12 +137,14 @@ class TorchScriptImage final : public ImageEncoder {
 
  private:
   Tower tower_;
+  bool first_plan_;
 };
 
 class TorchScriptText final : public TextEncoder {
  public:
   TorchScriptText(const std::string& path, const TorchScriptOptions& opts)
-      : tower_(path, opts, "text") {}
+      : tower_(path, opts, "text"), first_plan_(keeps_first_plan_for(opts)) {}
+  bool keeps_first_plan() const override { return first_plan_; }
   void encode(const int64_t* ids, size_t n, int len, float* out) const override {
     auto x = torch::from_blob(const_cast<int64_t*>(ids), {static_cast<int64_t>(n), len},
                               torch::kLong);
@@ -143,6 +153,7 @@ class TorchScriptText final : public TextEncoder {
 
  private:
   Tower tower_;
+  bool first_plan_;
 };
 
 }  // namespace

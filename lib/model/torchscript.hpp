@@ -12,7 +12,8 @@ namespace cbir::model {
 struct TorchScriptOptions {
   Device device;
   Precision precision = Precision::fp32;
-  int dim = 0;  // the bundle's embed_dim: every output must be [N, dim]
+  int dim = 0;      // the bundle's embed_dim: every output must be [N, dim]
+  bool int8 = false;  // the bundle was exported with --quantize int8 (dynamic quantisation)
 };
 
 // Load a tower from a TorchScript file. Throws CBIR_ENOTFOUND, CBIR_ECORRUPT (not a TorchScript

@@ -24,7 +24,7 @@ pub struct ModelOptions {
     /// "auto" (None), "cpu", "cuda" or "cuda:N".
     pub device: Option<String>,
     pub precision: Precision,
-    /// > 0: LibTorch intra-op threads for the whole process; 0 leaves the process setting.
+    /// > 0: compute threads for the whole process (as `set_threads`); 0 leaves the process setting.
     pub threads: i32,
     /// Images or texts per forward pass; 0 = cbir's default.
     pub batch_size: i32,
