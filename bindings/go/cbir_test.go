@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
@@ -145,6 +146,38 @@ func TestEmbeddings(t *testing.T) {
 	probs, err := m.Classify(fromFile, []string{"a red circle", "a blue square"})
 	if err != nil || math.Abs(float64(probs[0]+probs[1])-1) > 1e-4 {
 		t.Fatalf("Classify: %v %v", probs, err)
+	}
+}
+
+func TestAModelOpenedWithOneTowerRefusesTheOther(t *testing.T) {
+	m := openModel(t)
+	open := func(towers cbir.Towers) *cbir.Model {
+		one, err := cbir.OpenModel(m.Info().Path, &cbir.ModelOptions{Towers: towers})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { one.Close() })
+		return one
+	}
+	file := gallery(t)[0]
+	image := open(cbir.ImageTower)
+	if info := image.Info(); !info.HasImage || info.HasText || info.Fingerprint != m.Info().Fingerprint {
+		t.Fatalf("image-only info %+v", info)
+	}
+	if _, err := image.EmbedText("a red circle"); !errors.Is(err, cbir.ErrUnsupported) {
+		t.Fatalf("EmbedText without a text tower: %v", err)
+	}
+	a, errA := image.EmbedImageFile(file)
+	b, errB := m.EmbedImageFile(file)
+	if errA != nil || errB != nil || !reflect.DeepEqual(a, b) {
+		t.Fatalf("image-only embedding differs: %v %v", errA, errB)
+	}
+	text := open(cbir.TextTower)
+	if info := text.Info(); info.HasImage || !info.HasText {
+		t.Fatalf("text-only info %+v", info)
+	}
+	if _, err := text.EmbedImageFile(file); !errors.Is(err, cbir.ErrUnsupported) {
+		t.Fatalf("EmbedImageFile without an image tower: %v", err)
 	}
 }
 

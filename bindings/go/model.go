@@ -22,8 +22,18 @@ const (
 	BF16 Precision = 2
 )
 
+// Towers says which towers OpenModel loads (CBIR_TOWER_*): an indexer needs no text tower, a
+// text-search front end no image tower. A tower left out is not loaded, hashed or warmed up.
+type Towers uint32
+
+const (
+	AllTowers  Towers = 0 // every tower the bundle has
+	ImageTower Towers = 1
+	TextTower  Towers = 2
+)
+
 // ModelOptions says how to open a model; nil or the zero value gives cbir's defaults
-// (hashes verified, EXIF orientation applied).
+// (hashes verified, EXIF orientation applied, every tower loaded).
 type ModelOptions struct {
 	Device        string // "" or "auto", "cpu", "cuda", "cuda:N"
 	Precision     Precision
@@ -33,6 +43,7 @@ type ModelOptions struct {
 	IgnoreEXIF    bool   // do not apply EXIF orientation
 	FastDecode    bool   // decode large JPEGs at a reduced DCT scale (faster, inexact)
 	MaxPixels     uint64 // refuse larger images; 0 = cbir's default
+	Towers        Towers // which towers to load; AllTowers (0) = all
 }
 
 // ModelInfo says what a model is.
@@ -71,6 +82,7 @@ func OpenModel(path string, opts *ModelOptions) (*Model, error) {
 	o.exif_orientation = cBool(!opts.IgnoreEXIF)
 	o.fast_decode = cBool(opts.FastDecode)
 	o.max_pixels = C.uint64_t(opts.MaxPixels)
+	o.towers = C.uint32_t(opts.Towers)
 	m := &Model{}
 	if err := call(func() C.int { return C.cbir_model_open(&m.ptr, cpath, &o) }); err != nil {
 		return nil, err

@@ -154,6 +154,8 @@ pub struct cbir_ingest_summary_t {
     pub seconds: f64,
 }
 
+pub const CBIR_TOWER_IMAGE: u32 = 0x1;
+pub const CBIR_TOWER_TEXT: u32 = 0x2;
 pub const CBIR_OPEN_CREATE: u32 = 0x1;
 pub const CBIR_OPEN_READONLY: u32 = 0x2;
 pub const CBIR_SCORE_ANY: f32 = -1.0e30;

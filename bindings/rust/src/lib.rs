@@ -35,7 +35,7 @@ pub use collection::{Collection, CollectionInfo, CollectionOptions, Hit, Item, S
 pub use error::{Error, ErrorKind, Result};
 pub use ingest::{Failure, IngestOptions, IngestReport, Progress};
 pub use log::{clear_log_handler, set_log_handler, LogLevel};
-pub use model::{Model, ModelInfo, ModelOptions, PixelFormat, Pixels, Precision};
+pub use model::{Model, ModelInfo, ModelOptions, PixelFormat, Pixels, Precision, Towers};
 pub use tokenizer::{Tokenizer, Tokens};
 
 /// The version of the linked libcbir, "MAJOR.MINOR.PATCH".

@@ -18,6 +18,17 @@ pub enum Precision {
     Bf16,
 }
 
+/// Which towers `Model::open_with` loads (`CBIR_TOWER_*`): an indexer needs no text tower, a
+/// text-search front end no image tower. A tower left out is not loaded, hashed or warmed up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Towers {
+    /// Every tower the bundle has.
+    #[default]
+    All,
+    Image,
+    Text,
+}
+
 /// How to open a model (`cbir_model_options_t`); `Default` gives cbir's defaults.
 #[derive(Debug, Clone)]
 pub struct ModelOptions {
@@ -36,6 +47,8 @@ pub struct ModelOptions {
     pub fast_decode: bool,
     /// Refuse images with more pixels; 0 = cbir's default.
     pub max_pixels: u64,
+    /// Which towers to load.
+    pub towers: Towers,
 }
 
 impl Default for ModelOptions {
@@ -49,6 +62,7 @@ impl Default for ModelOptions {
             exif_orientation: true,
             fast_decode: false,
             max_pixels: 0,
+            towers: Towers::All,
         }
     }
 }
@@ -166,6 +180,11 @@ impl Model {
         opts.exif_orientation = options.exif_orientation as i32;
         opts.fast_decode = options.fast_decode as i32;
         opts.max_pixels = options.max_pixels;
+        opts.towers = match options.towers {
+            Towers::All => 0,
+            Towers::Image => ffi::CBIR_TOWER_IMAGE,
+            Towers::Text => ffi::CBIR_TOWER_TEXT,
+        };
         let mut raw = ptr::null_mut();
         check(unsafe { ffi::cbir_model_open(&mut raw, path.as_ptr(), &opts) })?;
         let raw = NonNull::new(raw).expect("cbir_model_open returned OK and NULL");

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use cbir::{
-    Collection, CollectionOptions, ErrorKind, IngestOptions, Item, Model, PixelFormat, Pixels,
-    Progress, SearchOptions,
+    Collection, CollectionOptions, ErrorKind, IngestOptions, Item, Model, ModelOptions,
+    PixelFormat, Pixels, Progress, SearchOptions, Towers,
 };
 
 fn repo() -> PathBuf {
@@ -157,6 +157,27 @@ fn embeddings_are_unit_vectors_of_the_model_dim() {
     }
     let probs = model.classify(&from_file, &["a red circle", "a blue square"]).unwrap();
     assert!((probs.iter().sum::<f32>() - 1.0).abs() < 1e-4);
+}
+
+#[test]
+fn a_model_opened_with_one_tower_refuses_the_other() {
+    let model = match model() {
+        Some(m) => m,
+        None => return,
+    };
+    let path = PathBuf::from(&model.info().path);
+    let only = |towers| Model::open_with(&path, &ModelOptions { towers, ..Default::default() }).unwrap();
+    let image = only(Towers::Image);
+    assert!(image.info().has_image && !image.info().has_text);
+    assert_eq!(image.info().fingerprint, model.info().fingerprint);
+    let err = image.embed_texts(&["a red circle"]).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unsupported, "{}", err);
+    let file = &gallery()[0];
+    assert_eq!(image.embed_image_file(file).unwrap(), model.embed_image_file(file).unwrap());
+    let text = only(Towers::Text);
+    assert!(text.info().has_text && !text.info().has_image);
+    assert_eq!(text.embed_texts(&["a red circle"]).unwrap(), model.embed_texts(&["a red circle"]).unwrap());
+    assert_eq!(text.embed_image_file(file).unwrap_err().kind(), ErrorKind::Unsupported);
 }
 
 #[test]
