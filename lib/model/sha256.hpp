@@ -12,13 +12,17 @@ namespace cbir::model {
 
 class Sha256 {
  public:
-  Sha256();
+  // hardware: use the CPU's SHA instructions (x86 SHA-NI) where it has them, about 4x faster
+  // on a bundle's hundreds of megabytes; false forces the portable code (the tests compare).
+  explicit Sha256(bool hardware = true);
   void update(const void* data, size_t size);
   void update(std::string_view s) { update(s.data(), s.size()); }
   std::string hex();  // finishes the hash: lower-case hex of the 32-byte digest
+  static bool hardware_available();
 
  private:
-  void block(const uint8_t* p);
+  void blocks(const uint8_t* p, size_t n);  // n whole 64-byte blocks
+  bool hardware_;
   std::array<uint32_t, 8> h_;
   std::array<uint8_t, 64> buf_{};
   size_t used_ = 0;
