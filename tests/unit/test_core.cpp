@@ -1,6 +1,8 @@
 // The C ABI's foundation: firewall, per-thread errors, options versions, status texts, logging.
 #include <catch2/catch.hpp>
 
+#include <dlfcn.h>
+
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -176,4 +178,20 @@ TEST_CASE("threads can be set, and a negative or absurd count is refused") {
   CHECK(cbir_set_threads(INT32_MAX) == CBIR_EINVAL);
   CHECK(std::string(cbir_last_error()).find("at most 4096") != std::string::npos);
   CHECK(cbir_set_threads(0) == CBIR_OK);
+}
+
+TEST_CASE("cbir_set_threads sizes OpenBLAS's own pool too") {
+  using Get = int (*)();
+  const auto get = reinterpret_cast<Get>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  if (get == nullptr) {
+    WARN("skipped: the BLAS linked here is not OpenBLAS");
+    return;
+  }
+  REQUIRE(cbir_set_threads(1) == CBIR_OK);
+  CHECK(get() == 1);
+  if (std::thread::hardware_concurrency() >= 2) {
+    REQUIRE(cbir_set_threads(2) == CBIR_OK);
+    CHECK(get() == 2);
+  }
+  REQUIRE(cbir_set_threads(0) == CBIR_OK);
 }
