@@ -12,7 +12,7 @@ namespace cbir::model {
 
 class Sha256 {
  public:
-  // hardware: use the CPU's SHA instructions (x86 SHA-NI) where it has them, about 4x faster
+  // hardware: use the CPU's SHA instructions (x86 SHA-NI) where it has them, about 7x faster
   // on a bundle's hundreds of megabytes; false forces the portable code (the tests compare).
   explicit Sha256(bool hardware = true);
   void update(const void* data, size_t size);
