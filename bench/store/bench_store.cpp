@@ -4,9 +4,11 @@
 // CLI (stable; bench/run calls it through run.sh):
 //   bench_store [--n 1000000] [--dim 512] [--clusters 2000] [--queries 200] [--k 10]
 //               [--specs flat,hnsw,ivf,ivf-sq8,ivf-sq8-rerank,ivf-pq,ivf-pq-rerank]
-//               [--flat-queries 50] [--dir /tmp/cbir-bench-store] [--json PATH] [--quick]
+//               [--flat-queries 50] [--nlist N] [--nprobe 32] [--ef-search 64]
+//               [--dir /tmp/cbir-bench-store] [--json PATH] [--quick]
 //   --quick: --n 20000 --queries 100 (about a minute on 2 cores). --json PATH: the figures as
-//   JSON as well. --dir: scratch folder; the generated data and exact answers are cached there
+//   JSON as well. --nlist (default by n: 16, 128 from 10k, 1024 from 100k), --nprobe and
+//   --ef-search set the ivf and hnsw specs, on both sides. --dir: scratch folder; the generated data and exact answers are cached there
 //   (data-N-DIM-CLUSTERS.f32, truth-...), the collection is made afresh each run.
 //
 // Data: n + queries unit vectors from a mixture of Gaussians around random centres (spread
@@ -60,19 +62,20 @@ void check(int status, const char* what) {
 
 struct Args {
   size_t n = 1000000, dim = 512, clusters = 2000, queries = 200, k = 10, flat_queries = 50;
+  int nlist = 0, nprobe = 32, ef_search = 64;
   std::string specs = "flat,hnsw,ivf,ivf-sq8,ivf-sq8-rerank,ivf-pq,ivf-pq-rerank";
   std::string dir = "/tmp/cbir-bench-store";
   std::string json;
 };
 
 // Named specs -> cbir index specs (FAISS's settings follow from them).
-std::map<std::string, std::string> spec_table(size_t n) {
+std::map<std::string, std::string> spec_table(const Args& a) {
   // ~sqrt(n) lists: k-means on 2 cores stays at a minute or so at 1M.
-  const int nlist = n >= 100000 ? 1024 : n >= 10000 ? 128 : 16;
-  const std::string ivf = "ivf:nlist=" + std::to_string(nlist) + ",nprobe=32,code=";
+  const int nlist = a.nlist > 0 ? a.nlist : a.n >= 100000 ? 1024 : a.n >= 10000 ? 128 : 16;
+  const std::string ivf = "ivf:nlist=" + std::to_string(nlist) + ",nprobe=" + std::to_string(a.nprobe) + ",code=";
   return {
       {"flat", "flat"},
-      {"hnsw", "hnsw:M=32,efConstruction=40,efSearch=64"},
+      {"hnsw", "hnsw:M=32,efConstruction=40,efSearch=" + std::to_string(a.ef_search)},
       {"ivf", ivf + "flat"},
       {"ivf-sq8", ivf + "sq8"},
       {"ivf-sq8-rerank", ivf + "sq8,rerank=4"},
@@ -242,6 +245,7 @@ Open open_in_child(const char* self, const std::string& dir) {
 void usage() {
   std::fprintf(stderr, "usage: bench_store [--n N] [--dim D] [--clusters C] [--queries Q] [--k K] "
                        "[--specs flat,hnsw,ivf,ivf-sq8,ivf-sq8-rerank,ivf-pq,ivf-pq-rerank] [--flat-queries F] "
+                       "[--nlist N] [--nprobe P] [--ef-search E] "
                        "[--dir DIR] [--json PATH] [--quick]\n");
   std::exit(2);
 }
@@ -264,6 +268,9 @@ int main(int argc, char** argv) {
     else if (f == "--k") a.k = std::stoul(val());
     else if (f == "--flat-queries") a.flat_queries = std::stoul(val());
     else if (f == "--specs") a.specs = val();
+    else if (f == "--nlist") a.nlist = std::stoi(val());
+    else if (f == "--nprobe") a.nprobe = std::stoi(val());
+    else if (f == "--ef-search") a.ef_search = std::stoi(val());
     else if (f == "--dir") a.dir = val();
     else if (f == "--json") a.json = val();
     else if (f == "--quick") a.n = 20000, a.queries = 100;
@@ -362,7 +369,7 @@ int main(int argc, char** argv) {
   // FAISS's on the same index.
   cbir_collection_t* c = nullptr;
   check(cbir_collection_open(&c, coll_dir.c_str(), nullptr), "open");
-  const auto table = spec_table(n);
+  const auto table = spec_table(a);
   std::printf("\n## per spec: build (all cores), open read-only in a fresh process, one query at a time on one thread (k=%zu)\n", k);
   std::printf("| spec | build s | cbir p50 ms | cbir p95 ms | FAISS p50 ms | FAISS p95 ms | p50 ratio | cbir recall | FAISS recall | open ms | RSS MiB |\n");
   std::printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
@@ -403,8 +410,8 @@ int main(int argc, char** argv) {
       refine->k_factor = float(std::atoi(spec.c_str() + r + 7));
       target = refine.get();
     }
-    if (auto h = dynamic_cast<faiss::IndexHNSW*>(raw.get())) h->hnsw.efSearch = 64;
-    if (auto v = dynamic_cast<faiss::IndexIVF*>(raw.get())) v->nprobe = 32;
+    if (auto h = dynamic_cast<faiss::IndexHNSW*>(raw.get())) h->hnsw.efSearch = a.ef_search;
+    if (auto v = dynamic_cast<faiss::IndexIVF*>(raw.get())) v->nprobe = size_t(a.nprobe);
     std::vector<float> d(k);
     Latency theirs = time_queries(tq, k, tr, [&](size_t q, int64_t* ids) {
       target->search(1, xq + q * dim, faiss::Index::idx_t(k), d.data(), ids);

@@ -81,13 +81,29 @@ Catalog::Catalog(const std::string& path, bool writer, bool create)
   if (writer) {
     if (empty()) db_.exec("PRAGMA page_size = 16384");
     db_.exec("PRAGMA journal_mode = WAL");
+    // The log is reused from its start once checkpointed; past a bulk load, keep 64 MiB of it.
+    db_.exec("PRAGMA journal_size_limit = 67108864");
   }
   // FULL: a commit is on disk (WAL fsynced) when commit() returns, power loss included.
   db_.exec("PRAGMA synchronous = FULL");
   db_.exec("PRAGMA cache_size = -65536");  // 64 MiB
+  if (writer) {
+    // Checkpoints move to a thread of their own (checkpointer.hpp). The hook replaces SQLite's
+    // automatic checkpoint and asks at the same threshold, 1000 log frames.
+    checkpointer_ = std::make_unique<Checkpointer>(path);
+    sqlite3_wal_hook(
+        db_.raw(),
+        [](void* c, sqlite3*, const char*, int frames) {
+          if (frames >= 1000) static_cast<Checkpointer*>(c)->request();
+          return SQLITE_OK;
+        },
+        checkpointer_.get());
+  }
 }
 
-Catalog::~Catalog() = default;
+Catalog::~Catalog() {
+  if (checkpointer_) sqlite3_wal_hook(db_.raw(), nullptr, nullptr);
+}
 
 bool Catalog::empty() {
   Stmt s(db_, "SELECT count(*) FROM sqlite_master WHERE name = 'meta'");
@@ -361,6 +377,10 @@ void Catalog::changes_after(int64_t seq, size_t dim,
     read_vector(s, 1, id, vec.data(), dim);
     upserted(id, vec.data());
   }
+}
+
+void Catalog::wait_for_background_checkpoint() {
+  if (checkpointer_) checkpointer_->wait_idle();
 }
 
 void Catalog::checkpoint() {

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "store/checkpointer.hpp"
 #include "store/sqlite.hpp"
 
 namespace cbir::store {
@@ -103,6 +104,8 @@ class Catalog {
 
   // Copies the WAL into the main file and truncates it (best effort when readers hold it).
   void checkpoint();
+  // Waits for the writer's background checkpoint to finish (no-op for a reader).
+  void wait_for_background_checkpoint();
   // SQLite's own integrity check; "" when it finds nothing.
   std::string integrity_problems();
 
@@ -114,6 +117,8 @@ class Catalog {
 
   Db db_;
   std::unique_ptr<Statements> st_;
+  // The writer's; destroyed before db_, whose close then does SQLite's final checkpoint.
+  std::unique_ptr<Checkpointer> checkpointer_;
 };
 
 }  // namespace cbir::store

@@ -3,11 +3,13 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
 
 #include "c_api/guard.hpp"
+#include "store/catalog.hpp"
 #include "store/checksum.hpp"
 #include "store/huge_pages.hpp"
 #include "store/index_spec.hpp"
@@ -247,4 +249,39 @@ TEST_CASE("arrays grown for vectors keep their contents and ask for huge pages")
     return;
   }
   CHECK(flags.find(" hg") != std::string::npos);  // MADV_HUGEPAGE was applied
+}
+
+TEST_CASE("commits reach the database file through the background checkpoint, not at close") {
+  store_test::TempDir dir;
+  const std::string path = dir.sub("catalog.sqlite");
+  const size_t dim = 2048;  // 8 KiB a vector: 3,000 of them are 1,500 log frames of 16 KiB
+  const std::vector<float> vec(dim, 0.5f);
+  cbir::store::Catalog catalog(path, /*writer=*/true, /*create=*/true);
+  cbir::store::CatalogMeta meta;
+  meta.dim = static_cast<int32_t>(dim);
+  meta.fingerprint = "test";
+  meta.index_spec = "flat";
+  catalog.initialize(meta);
+  const auto main_file_mib = [&] { return std::filesystem::file_size(path) >> 20; };
+  const auto before = main_file_mib();
+  catalog.begin_write();
+  for (int64_t i = 0; i < 3000; ++i) {
+    cbir::store::ItemInfo item;
+    item.uri = "u" + std::to_string(i);
+    catalog.insert(item, vec.data(), dim, i + 1);
+  }
+  catalog.commit();
+  catalog.wait_for_background_checkpoint();
+  // The writer never checkpoints itself (SQLite's automatic checkpoint is off) and is still
+  // open, so only the background pass can have moved the 24 MiB into the main file.
+  CHECK(before < 2);
+  CHECK(main_file_mib() >= 20);
+  // The log is restarted and the next transaction writes from its start.
+  catalog.begin_write();
+  cbir::store::ItemInfo item;
+  item.uri = "after";
+  catalog.insert(item, vec.data(), dim, 3001);
+  catalog.commit();
+  CHECK(std::filesystem::file_size(path + "-wal") < (64u << 20));
+  CHECK(catalog.count() == 3001);
 }
