@@ -482,6 +482,9 @@ CBIR_API int cbir_model_classify(float* probs, const cbir_model_t* model,
  * After a crash the collection holds exactly what was committed. The snapshot is only a
  * cache: whatever the catalog holds past it is replayed on open, and a missing or damaged
  * snapshot is rebuilt from the catalog (a warning is logged), never a failure to open.
+ * A writer handle owns one background thread, which copies committed pages from SQLite's log
+ * into the catalog file (checkpoints) so that commits wait only for the log; it is joined by
+ * cbir_collection_close(). Do not fork() while a writer handle is open.
  *
  * Thread safety: the functions taking a `const cbir_collection_t*` (searches, reads, count,
  * info) may run on any number of threads at once, also while one thread writes through the
