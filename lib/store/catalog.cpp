@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "common/error.hpp"
@@ -79,7 +80,10 @@ struct Catalog::Statements {
 Catalog::Catalog(const std::string& path, bool writer, bool create)
     : db_(path, create, !writer) {
   if (writer) {
-    if (empty()) db_.exec("PRAGMA page_size = 16384");
+    // SQLite's largest page: a 512-d vector row is 2 KiB, and fewer, larger pages made a 1M
+    // bulk load ~30% faster here than 16 KiB pages (fewer log frames, B-tree steps, page
+    // copies). The size is fixed when the file is made; older collections keep theirs.
+    if (empty()) db_.exec("PRAGMA page_size = 65536");
     db_.exec("PRAGMA journal_mode = WAL");
     // The log is reused from its start once checkpointed; past a bulk load, keep 64 MiB of it.
     db_.exec("PRAGMA journal_size_limit = 67108864");
@@ -88,13 +92,16 @@ Catalog::Catalog(const std::string& path, bool writer, bool create)
   db_.exec("PRAGMA synchronous = FULL");
   db_.exec("PRAGMA cache_size = -65536");  // 64 MiB
   if (writer) {
-    // Checkpoints move to a thread of their own (checkpointer.hpp). The hook replaces SQLite's
-    // automatic checkpoint and asks at the same threshold, 1000 log frames.
-    checkpointer_ = std::make_unique<Checkpointer>(path);
+    // Checkpoints move to a thread of their own (checkpointer.hpp), once the log holds 16 MiB
+    // (SQLite's automatic checkpoint, which the hook replaces, counted 1000 pages of any size).
+    Stmt page(db_, "PRAGMA page_size");
+    page.step();
+    const int min_frames = static_cast<int>(std::max<int64_t>(1, (16 << 20) / page.int64(0)));
+    checkpointer_ = std::make_unique<Checkpointer>(path, min_frames);
     sqlite3_wal_hook(
         db_.raw(),
         [](void* c, sqlite3*, const char*, int frames) {
-          if (frames >= 1000) static_cast<Checkpointer*>(c)->request();
+          static_cast<Checkpointer*>(c)->on_commit(frames);
           return SQLITE_OK;
         },
         checkpointer_.get());

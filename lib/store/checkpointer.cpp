@@ -6,8 +6,8 @@
 
 namespace cbir::store {
 
-Checkpointer::Checkpointer(const std::string& path)
-    : db_(path, /*create=*/false, /*read_only=*/false) {
+Checkpointer::Checkpointer(const std::string& path, int min_frames)
+    : db_(path, /*create=*/false, /*read_only=*/false), min_frames_(min_frames) {
   // A connection knows the log only once it has looked at the file: until then a checkpoint
   // through it does nothing. (On a new file this sets WAL mode, as the writer just did.)
   db_.exec("PRAGMA journal_mode = WAL");

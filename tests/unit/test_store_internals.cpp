@@ -254,7 +254,7 @@ TEST_CASE("arrays grown for vectors keep their contents and ask for huge pages")
 TEST_CASE("commits reach the database file through the background checkpoint, not at close") {
   store_test::TempDir dir;
   const std::string path = dir.sub("catalog.sqlite");
-  const size_t dim = 2048;  // 8 KiB a vector: 3,000 of them are 1,500 log frames of 16 KiB
+  const size_t dim = 2048;  // 8 KiB a vector: 3,000 of them are 24 MiB, past the 16 MiB mark
   const std::vector<float> vec(dim, 0.5f);
   cbir::store::Catalog catalog(path, /*writer=*/true, /*create=*/true);
   cbir::store::CatalogMeta meta;
