@@ -24,8 +24,9 @@ std::string db_dir(const Args& args) {
 }
 
 ModelPtr open_model(const Args& args, uint32_t towers) {
-  if (args.has("--threads")) check(cbir_set_threads(static_cast<int32_t>(args.get_int("--threads", 0, 0, 1024))));
   cbir_model_options_t opts = CBIR_MODEL_OPTIONS_INIT;
+  // The model sizes OpenMP's and OpenBLAS's pools for its precision (cbir.h, `threads`).
+  if (args.has("--threads")) opts.threads = static_cast<int32_t>(args.get_int("--threads", 0, 0, 1024));
   std::string device = args.get("--device", "auto");
   opts.device = device.c_str();
   opts.towers = towers;

@@ -143,7 +143,9 @@ CBIR_API const char* cbir_build_info(void);
 
 /* Sets the number of threads used by the library's compute kernels (LibTorch intra-op,
  * FAISS/OpenMP, and OpenBLAS's own pool behind the exact search) for the whole process; 0
- * restores the default (the number of cores).
+ * restores the default (the number of cores). On a machine with few cores the two pools fight
+ * when both are large (OpenMP's threads spin after each parallel region); to run a model, use
+ * cbir_model_options_t.threads instead, which sizes them for the model's precision.
  * Returns CBIR_EINVAL for a negative count or one above 4096. Call it before heavy work
  * starts. */
 CBIR_API int cbir_set_threads(int32_t threads);
@@ -327,9 +329,12 @@ typedef struct cbir_model_options_t {
   const char* device;     /* "auto" (or NULL: CUDA device 0 when usable, else the CPU), "cpu",
                              "cuda", "cuda:N". Borrowed for the duration of cbir_model_open. */
   int32_t precision;      /* CBIR_PRECISION_*; default FP32 (an fp16 bundle implies FP16) */
-  int32_t threads;        /* > 0: compute threads for the whole process (LibTorch, OpenMP,
-                             OpenBLAS), as cbir_set_threads(); 0 (default): leave the process
-                             setting. An int8 model plans for the count it is opened with */
+  int32_t threads;        /* > 0: compute threads for the whole process, split for the CPU
+                             model: fp32 gives OpenBLAS (its matrix products) the count and
+                             LibTorch/OpenMP 1; int8 gives LibTorch/OpenMP (oneDNN) the count
+                             and OpenBLAS 1. Sizing both pools alike made fp32 text queries
+                             4x slower on 2 cores. CUDA: as cbir_set_threads(). 0 (default):
+                             leave the process setting. An int8 model plans for its count */
   int32_t batch_size;     /* images or texts per forward pass; 0 = default (8) */
   int32_t verify_hashes;  /* nonzero (default): check every file's sha256 against bundle.json
                              when opening (seconds for large bundles); 0: sizes only */

@@ -3,8 +3,10 @@ comparison allocate and thread alike.
 
 malloc_reuse(): cbir_model_open() turns on cbir_set_malloc_reuse (cbir.h); glibc otherwise maps
 and page-faults every large tensor afresh, which made ViT-B-16 several times slower here.
-threads(n): cbir_set_threads(n) sizes LibTorch's, OpenMP's and OpenBLAS's pools; torch's
-set_num_threads leaves OpenBLAS's own pool (which runs fp32 matmuls here) at one per core."""
+threads(n, precision): a cbir model opened with `threads = n` gives n to OpenBLAS and 1 to
+LibTorch/OpenMP for fp32, the other way round for int8 (the two pools fight when both are large);
+torch's set_num_threads alone leaves OpenBLAS's own pool (which runs fp32 matmuls here) at one
+per core."""
 import ctypes
 import ctypes.util
 
@@ -20,11 +22,12 @@ def malloc_reuse():
         return False
 
 
-def threads(n):
-    """torch.set_num_threads(n), and OpenBLAS's pool to n where libblas.so.3 is OpenBLAS."""
+def threads(n, precision="fp32"):
+    """The split cbir makes for a model of this precision (cbir.h, cbir_model_options_t.threads)."""
     import torch
-    torch.set_num_threads(n)
+    fp32 = precision != "int8"
+    torch.set_num_threads(1 if fp32 else n)
     try:
-        ctypes.CDLL("libblas.so.3").openblas_set_num_threads(n)
+        ctypes.CDLL("libblas.so.3").openblas_set_num_threads(n if fp32 else 1)
     except (OSError, AttributeError):
         pass

@@ -182,7 +182,7 @@ def main():
                     keep((precision, t, "cbir"), "text_p50", c["text_p50_ms"], False)
                     keep((precision, t, "cbir"), "text_p95", c["text_p95_ms"], False)
                     keep((precision, t, "cbir"), "open_s", c["open_s"], False)
-                    like_cbir.threads(t)
+                    like_cbir.threads(t, precision)
                     with torch.inference_mode():
                         for side, tw in towers.items():
                             keep((precision, t, side), "images_per_s",

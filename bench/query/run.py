@@ -56,7 +56,8 @@ def build_bench(build):
 def python_query_ms(bundle, texts, threads, seconds):
     """p50, p95 of the reference encoding of one text (tokenize, pad, tower, normalise)."""
     like_cbir.malloc_reuse()
-    like_cbir.threads(threads)
+    with open(os.path.join(bundle, "bundle.json"), encoding="utf-8") as f:
+        like_cbir.threads(threads, json.load(f).get("precision", "fp32"))
     vocab = ref.read_vocab(os.path.join(bundle, "vocab.txt"))
     tower = torch.jit.load(os.path.join(bundle, "text.pt")).eval()
 

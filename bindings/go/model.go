@@ -37,7 +37,7 @@ const (
 type ModelOptions struct {
 	Device        string // "" or "auto", "cpu", "cuda", "cuda:N"
 	Precision     Precision
-	Threads       int    // > 0: compute threads for the whole process (as SetThreads)
+	Threads       int    // > 0: compute threads for the whole process, split by precision (cbir.h)
 	BatchSize     int    // images or texts per forward pass; 0 = cbir's default
 	SkipHashCheck bool   // check file sizes only, not their sha256, when opening
 	IgnoreEXIF    bool   // do not apply EXIF orientation

@@ -66,7 +66,12 @@ std::shared_ptr<const Model> Model::open(const std::string& dir, const ModelOpti
   m->batch_size_ = opts.batch_size;
   Precision precision = opts.precision;
   resolve(m->bundle_, opts.device, m->device_, precision);
-  if (opts.threads > 0) set_threads(opts.threads);
+  if (opts.threads > 0) {
+    if (m->device_.cuda)
+      set_threads(opts.threads);
+    else
+      set_model_threads(opts.threads, /*blas_gemm=*/m->bundle_.precision != "int8");
+  }
   if (!m->device_.cuda) default_malloc_reuse();
 
   const TorchScriptOptions ts{m->device_, precision, m->bundle_.embed_dim,

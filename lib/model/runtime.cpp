@@ -53,6 +53,16 @@ void set_threads(int n) {
   if (auto set_blas = openblas<void (*)(int)>("openblas_set_num_threads")) set_blas(n);
 }
 
+void set_model_threads(int n, bool blas_gemm) {
+  set_threads(n);  // checks n
+  if (blas_gemm) {
+    at::set_num_threads(1);
+    omp_set_num_threads(1);
+  } else if (auto set_blas = openblas<void (*)(int)>("openblas_set_num_threads")) {
+    set_blas(1);
+  }
+}
+
 int threads() { return at::get_num_threads(); }
 
 std::string runtime_info() {

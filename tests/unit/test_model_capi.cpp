@@ -1,6 +1,7 @@
 // The model C API over the tiny test bundles: open/info/close, texts, images from files,
 // buffers, pixels and tensors with a status per item, zero-shot classification, concurrency.
 #include <catch2/catch.hpp>
+#include <dlfcn.h>
 
 #include <algorithm>
 #include <cstddef>
@@ -106,6 +107,33 @@ TEST_CASE("opening a CPU model makes malloc keep large blocks (cbir_set_malloc_r
   std::free(p);
 }
 #endif
+
+TEST_CASE("threads: a CPU model gives the count to OpenBLAS (fp32) or to OpenMP (int8), 1 to the other") {
+  CBIR_REQUIRE_TEST_MODELS(root);
+  using Get = int (*)();
+  const auto blas = reinterpret_cast<Get>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  const auto omp = reinterpret_cast<Get>(dlsym(RTLD_DEFAULT, "omp_get_max_threads"));
+  if (blas == nullptr || omp == nullptr) {
+    WARN("skipped: the BLAS linked here is not OpenBLAS, or there is no OpenMP");
+    return;
+  }
+  for (const char* precision : {"fp32", "int8"}) {
+    const std::string dir = bundle_dir(root, "chinese-clip", precision);
+    if (cbir_test::test_device_of(dir) != "cpu") continue;
+    INFO(precision);
+    REQUIRE(cbir_set_threads(1) == CBIR_OK);
+    cbir_model_options_t o = CBIR_MODEL_OPTIONS_INIT;
+    o.device = "cpu";
+    o.threads = 3;
+    cbir_model_t* m = nullptr;
+    REQUIRE(cbir_model_open(&m, dir.c_str(), &o) == CBIR_OK);
+    ModelPtr model(m);
+    const bool fp32 = std::string(precision) == "fp32";
+    CHECK(blas() == (fp32 ? 3 : 1));
+    CHECK(omp() == (fp32 ? 1 : 3));
+  }
+  REQUIRE(cbir_set_threads(0) == CBIR_OK);
+}
 
 TEST_CASE("towers: load one tower only; the other is neither loaded nor hashed") {
   CBIR_REQUIRE_TEST_MODELS(root);
