@@ -8,8 +8,9 @@
 //               [--dir /tmp/cbir-bench-store] [--json PATH] [--quick]
 //   --quick: --n 20000 --queries 100 (about a minute on 2 cores). --json PATH: the figures as
 //   JSON as well. --nlist (default by n: 16, 128 from 10k, 1024 from 100k), --nprobe and
-//   --ef-search set the ivf and hnsw specs, on both sides. --dir: scratch folder; the generated data and exact answers are cached there
-//   (data-N-DIM-CLUSTERS.f32, truth-...), the collection is made afresh each run.
+//   --ef-search set the ivf and hnsw specs, on both sides. --dir: scratch folder; the generated
+//   data and exact answers are cached there (data-N-DIM-CLUSTERS.f32, truth-...), the
+//   collection is made afresh each run.
 //
 // Data: n + queries unit vectors from a mixture of Gaussians around random centres (spread
 // varying per cluster), generated with a fixed seed, never shipped. Bulk add through the C API

@@ -43,24 +43,31 @@ Fn openblas(const char* name) {
 
 }  // namespace
 
-void set_threads(int n) {
+namespace {
+
+int checked_count(int n) {
   if (n > kMaxThreads)
     fail(CBIR_EINVAL, std::to_string(n) + " threads asked for; at most " + std::to_string(kMaxThreads) +
                           " (0 = one per core)");
-  if (n <= 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  at::set_num_threads(n);
-  omp_set_num_threads(n);
-  if (auto set_blas = openblas<void (*)(int)>("openblas_set_num_threads")) set_blas(n);
+  return n <= 0 ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) : n;
+}
+
+void size_pools(int omp_threads, int blas_threads) {
+  at::set_num_threads(omp_threads);
+  omp_set_num_threads(omp_threads);
+  if (auto set_blas = openblas<void (*)(int)>("openblas_set_num_threads")) set_blas(blas_threads);
+}
+
+}  // namespace
+
+void set_threads(int n) {
+  n = checked_count(n);
+  size_pools(n, n);
 }
 
 void set_model_threads(int n, bool blas_gemm) {
-  set_threads(n);  // checks n
-  if (blas_gemm) {
-    at::set_num_threads(1);
-    omp_set_num_threads(1);
-  } else if (auto set_blas = openblas<void (*)(int)>("openblas_set_num_threads")) {
-    set_blas(1);
-  }
+  n = checked_count(n);
+  size_pools(blas_gemm ? 1 : n, blas_gemm ? n : 1);
 }
 
 int threads() { return at::get_num_threads(); }

@@ -101,7 +101,10 @@ Catalog::Catalog(const std::string& path, bool writer, bool create)
     sqlite3_wal_hook(
         db_.raw(),
         [](void* c, sqlite3*, const char*, int frames) {
-          static_cast<Checkpointer*>(c)->on_commit(frames);
+          try {  // called from inside SQLite: nothing may unwind through it
+            static_cast<Checkpointer*>(c)->on_commit(frames);
+          } catch (...) {  // a missed request only delays the copy to a later commit
+          }
           return SQLITE_OK;
         },
         checkpointer_.get());

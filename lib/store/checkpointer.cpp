@@ -48,16 +48,19 @@ void Checkpointer::run() {
     const int rc = sqlite3_wal_checkpoint_v2(db_.raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
                                              nullptr, nullptr);
     // BUSY: another checkpoint (a rebuild's, another process's) holds the log; it does the work.
-    if (rc != SQLITE_OK && rc != SQLITE_BUSY)
-      log(CBIR_LOG_WARN, "cbir: a background checkpoint of " + db_.path() + " failed (" +
-                             sqlite3_errstr(rc) +
-                             "); nothing is lost, the write-ahead log keeps the commits");
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+      try {  // nothing may escape this thread
+        log(CBIR_LOG_WARN, "cbir: a background checkpoint of " + db_.path() + " failed (" +
+                               sqlite3_errstr(rc) +
+                               "); nothing is lost, the write-ahead log keeps the commits. "
+                               "Check the disk's free space and the folder's permissions");
+      } catch (...) {
+      }
+    }
     l.lock();
     running_ = false;
     cv_.notify_all();
   }
-  running_ = false;
-  cv_.notify_all();
 }
 
 }  // namespace cbir::store
