@@ -84,10 +84,9 @@ list(APPEND _bind_env CBIR_STRUCT_LAYOUT=$<TARGET_FILE:cbir_struct_layout>)
 
 # Python (ctypes): the library straight from the build tree.
 set(_py_env ${_bind_env} CBIR_LIBRARY=$<TARGET_FILE:cbir> PYTHONDONTWRITEBYTECODE=1
-            CBIR_GOLDEN_DIR=${CBIR_GOLDEN_DIR}
             PYTHONPATH=${PROJECT_SOURCE_DIR}/bindings/python)
 add_test(NAME python_binding
-         COMMAND ${CBIR_PYTHON} -m pytest -q -p no:cacheprovider bindings/python/tests
+         COMMAND ${CBIR_PYTHON} -m pytest -q -rs -p no:cacheprovider bindings/python/tests
          WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
 set_tests_properties(python_binding PROPERTIES LABELS bindings TIMEOUT 600
                      ENVIRONMENT "${_py_env}" FIXTURES_REQUIRED "${_bind_fixtures}")
@@ -123,7 +122,7 @@ if(CBIR_GO AND CBIR_PKG_CONFIG)
   set_tests_properties(bindings_install PROPERTIES LABELS bindings FIXTURES_SETUP bindings_install)
   set(_go_env ${_bind_env} PKG_CONFIG_PATH=${_prefix}/${CMAKE_INSTALL_LIBDIR}/pkgconfig
               LD_LIBRARY_PATH=${_prefix}/${CMAKE_INSTALL_LIBDIR} GOPROXY=off GOFLAGS=-buildvcs=false)
-  add_test(NAME go_binding COMMAND ${CBIR_GO} test -count=1 ./...
+  add_test(NAME go_binding COMMAND ${CBIR_GO} test -v -count=1 ./...
            WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/bindings/go)
   set_tests_properties(go_binding PROPERTIES LABELS bindings TIMEOUT 600
                        ENVIRONMENT "${_go_env}"

@@ -14,7 +14,7 @@ if(NOT _cbir_python_status EQUAL 0)
 endif()
 
 add_test(NAME export_pytest
-         COMMAND ${CBIR_PYTHON} -m pytest -q -p no:cacheprovider tools/export/tests
+         COMMAND ${CBIR_PYTHON} -m pytest -q -rs -p no:cacheprovider tools/export/tests
          WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
 set_tests_properties(export_pytest PROPERTIES LABELS python TIMEOUT 900)
 

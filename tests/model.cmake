@@ -12,5 +12,5 @@ set_tests_properties(test_model_bundle test_model_parity test_model_capi PROPERT
 if(TEST make_test_models)
   set_tests_properties(test_model_parity test_model_capi PROPERTIES
     FIXTURES_REQUIRED make_test_models
-    ENVIRONMENT "CBIR_TEST_MODELS=${CBIR_TEST_MODELS_DIR};CBIR_GOLDEN_DIR=${CBIR_GOLDEN_DIR}")
+    ENVIRONMENT "CBIR_TEST_MODELS=${CBIR_TEST_MODELS_DIR}")
 endif()

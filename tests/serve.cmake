@@ -7,7 +7,7 @@ if(NOT TARGET cbir_cli OR NOT "${_serve_defs}" MATCHES "CBIR_CLI_SERVE")
 endif()
 
 add_test(NAME serve_safety
-         COMMAND ${CBIR_PYTHON} -m pytest -q -p no:cacheprovider
+         COMMAND ${CBIR_PYTHON} -m pytest -q -rs -p no:cacheprovider
                  ${CMAKE_CURRENT_SOURCE_DIR}/serve/test_safety.py)
 set_tests_properties(serve_safety PROPERTIES LABELS serve TIMEOUT 300
   ENVIRONMENT "CBIR_BIN=$<TARGET_FILE:cbir_cli>;CBIR_TEST_MODELS=${CBIR_TEST_MODELS_DIR}")

@@ -11,6 +11,6 @@ if(NOT _cbir_train_tiny_python EQUAL 0)
 endif()
 
 add_test(NAME train_tiny_pytest
-         COMMAND ${CBIR_PYTHON} -m pytest -q -p no:cacheprovider tools/train_tiny/tests
+         COMMAND ${CBIR_PYTHON} -m pytest -q -rs -p no:cacheprovider tools/train_tiny/tests
          WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
 set_tests_properties(train_tiny_pytest PROPERTIES LABELS python TIMEOUT 900)

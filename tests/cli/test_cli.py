@@ -17,7 +17,8 @@ CBIR = os.environ.get("CBIR_BIN", "cbir")
 MODEL = os.environ.get("CBIR_DEFAULT_MODEL", "")
 GALLERY = os.environ.get("CBIR_DEFAULT_GALLERY", "")
 TEST_BUNDLE = os.environ.get("CBIR_TEST_BUNDLE", "")
-GOLDEN = os.environ.get("CBIR_GOLDEN_DIR", "")
+GOLDEN = os.environ.get("CBIR_GOLDEN_DIR") or os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "golden")
 
 have_default = os.path.isfile(os.path.join(MODEL, "bundle.json")) and os.path.isdir(
     os.path.join(GALLERY, "gallery"))

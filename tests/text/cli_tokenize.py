@@ -92,7 +92,7 @@ def basics(cbir):
 
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[2] == "golden":
-        sys.exit(golden(sys.argv[1], sys.argv[3]))
+        sys.exit(golden(sys.argv[1], os.environ.get("CBIR_GOLDEN_DIR") or sys.argv[3]))
     if len(sys.argv) == 3 and sys.argv[2] == "basics":
         sys.exit(basics(sys.argv[1]))
     sys.exit(__doc__)

@@ -105,4 +105,4 @@ def main(cbir, golden):
 if __name__ == "__main__":
     if len(sys.argv) != 3:
         sys.exit(__doc__)
-    sys.exit(main(sys.argv[1], sys.argv[2]))
+    sys.exit(main(sys.argv[1], os.environ.get("CBIR_GOLDEN_DIR") or sys.argv[2]))

@@ -184,7 +184,7 @@ TEST_CASE("cbir_set_threads sizes OpenBLAS's own pool too") {
   using Get = int (*)();
   const auto get = reinterpret_cast<Get>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
   if (get == nullptr) {
-    WARN("skipped: the BLAS linked here is not OpenBLAS");
+    WARN("SKIPPED: the BLAS linked here is not OpenBLAS");
     return;
   }
   REQUIRE(cbir_set_threads(1) == CBIR_OK);

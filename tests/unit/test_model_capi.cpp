@@ -95,7 +95,7 @@ TEST_CASE("opening a CPU model makes malloc keep large blocks (cbir_set_malloc_r
   const std::string dir = bundle_dir(root, "chinese-clip");
   if (cbir_test::test_device_of(dir) != "cpu") return;  // the check is for CPU models
   if (std::getenv("MALLOC_MMAP_THRESHOLD_") || std::getenv("GLIBC_TUNABLES")) {
-    WARN("skipped: the environment sets glibc's malloc, and cbir leaves it alone");
+    WARN("SKIPPED: the environment sets glibc's malloc, and cbir leaves it alone");
     return;
   }
   ModelPtr model = open_model(dir);
@@ -114,7 +114,7 @@ TEST_CASE("threads: a CPU model gives the count to OpenBLAS (fp32) or to OpenMP 
   const auto blas = reinterpret_cast<Get>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
   const auto omp = reinterpret_cast<Get>(dlsym(RTLD_DEFAULT, "omp_get_max_threads"));
   if (blas == nullptr || omp == nullptr) {
-    WARN("skipped: the BLAS linked here is not OpenBLAS, or there is no OpenMP");
+    WARN("SKIPPED: the BLAS linked here is not OpenBLAS, or there is no OpenMP");
     return;
   }
   for (const char* precision : {"fp32", "int8"}) {

@@ -245,7 +245,7 @@ TEST_CASE("arrays grown for vectors keep their contents and ask for huge pages")
   CHECK(v.capacity() >= 2 * (8u << 20));
   const std::string flags = vm_flags_of(v.data() + v.capacity() / 2);
   if (flags.empty() || !std::ifstream("/sys/kernel/mm/transparent_hugepage/enabled")) {
-    WARN("skipped the huge-page check: no /proc/self/smaps or no transparent huge pages here");
+    WARN("SKIPPED: the huge-page check: no /proc/self/smaps or no transparent huge pages here");
     return;
   }
   CHECK(flags.find(" hg") != std::string::npos);  // MADV_HUGEPAGE was applied

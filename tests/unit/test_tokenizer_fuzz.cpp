@@ -97,8 +97,9 @@ bool row_is_well_formed(const Tokenizer& tok, const int64_t* row, int32_t length
 
 TEST_CASE("fuzz: random bytes are tokenized or refused at the right offset, never crash") {
   std::mt19937 rng(20240603);
-  size_t valid = 0, invalid = 0;
   for (const Tokenizer& tok : tokenizers()) {
+    // Counted per tokenizer, so the bar is the same whether the golden vocabulary is there or not.
+    size_t valid = 0, invalid = 0;
     for (int i = 0; i < 20000; ++i) {
       const std::string s = random_bytes(rng);
       const size_t bad = first_invalid_offset(s);
@@ -116,9 +117,10 @@ TEST_CASE("fuzz: random bytes are tokenized or refused at the right offset, neve
           FAIL("expected '" << expected << "...', got " << code << ": " << message);
       }
     }
+    INFO("vocabulary of " << tok.vocab_size() << " tokens");
+    CHECK(valid > 500);
+    CHECK(invalid > 500);
   }
-  CHECK(valid > 1000);
-  CHECK(invalid > 1000);
 }
 
 TEST_CASE("fuzz: random valid UTF-8 gives well-formed, consistent rows") {

@@ -7,8 +7,8 @@ official checkpoint layouts, exported to bundles through export.py, with referen
 OUTDIR gets checkpoints/ (the official-layout files and their JSON configs), one bundle folder per
 model (each with a reference.json beside bundle.json), and index.json listing them. Golden inputs
 ($CBIR_GOLDEN_DIR, else DIR, else ../shared/golden) are used when present: the Chinese-CLIP
-vocabulary, the preprocessed pixels and the tokenized texts; otherwise a tiny vocabulary and
-generated pixels (OUTDIR/inputs/) and ids stand in.
+vocabulary, the preprocessed pixels and the tokenized texts; otherwise a tiny vocabulary, generated pixels
+(OUTDIR/inputs/) and a few texts tokenized by bench/tokenizer/reference_tokenizer.py stand in.
 
 reference.json: the eager Python model's L2-normalized embeddings of those inputs, pixels
 normalized with the bundle's mean/std (x / 255 - mean) / std:
@@ -34,6 +34,10 @@ import cnclip  # noqa: E402
 import dinov2  # noqa: E402
 import export  # noqa: E402
 from common import ExportError  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench",
+                                "tokenizer"))
+import reference_tokenizer as wordpiece  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -63,6 +67,11 @@ DINO_MODELS = {
 TINY_VOCAB = (["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + list("abcdefghijklmnopqrstuvwxyz")
               + list("0123456789") + list("杰尼龟妙蛙种子小火龙皮卡丘红色的跑车猫狗")
               + ["##" + c for c in "abcdefghij"] + ["the", "red", "car", "cat", "dog"])
+# Without the goldens: texts of every length class the golden ones have (1 token to past the
+# context), English, Chinese, mixed, upper case, word pieces, punctuation and unknown characters.
+FALLBACK_TEXTS = ["杰尼龟", "the red car", "a Cat and a DOG: bad cab", "红色的跑车 red car!",
+                  "x" * 5 + " " + " ".join("the red car 猫狗" for _ in range(15)),
+                  "é", "unknown ☃ 象 zebra", "皮卡丘 小火龙"]
 
 
 def randomize(model: torch.nn.Module, seed: int) -> None:
@@ -119,8 +128,11 @@ class Inputs:
                 rgb.tofile(path)
                 self.pixels.append({"name": f"generated_{i}", "transform": transform, "rgb": path,
                                     "height": 224, "width": 224})
-        ids = export.text_inputs(cnclip.CONTEXT_LENGTH, len(TINY_VOCAB), 2, 3)
-        self.texts = [{"text": f"generated {i}", "ids": row.tolist()} for i, row in enumerate(ids)]
+        # Real texts, tokenized by the project's Python port of Chinese-CLIP's tokenizer: the C++
+        # side tokenizes the same strings, so its ids (and embeddings) must agree with these.
+        vocab = wordpiece.read_vocab(self.vocab)
+        self.texts = [{"text": t, "ids": wordpiece.encode(t, vocab, cnclip.CONTEXT_LENGTH)}
+                      for t in FALLBACK_TEXTS]
 
     def images(self, transform: str, mean: List[float], std: List[float]):
         """(entries, normalized float32 [N,3,224,224])."""

@@ -40,7 +40,7 @@ fi
 say "nvcc: $(command -v nvcc) $(nvcc --version 2>/dev/null | tail -1); cmake $(cmake --version | head -1); $(c++ --version | head -1)"
 
 export OMP_NUM_THREADS=2  # the Python jobs share 16 cores with the compiler
-[ -n "$golden" ] && export CBIR_GOLDEN_DIR=$golden
+export CBIR_GOLDEN_DIR=${golden:-/nonexistent}
 ( run make_test_models "$out/python.log" python3 tools/export/make_test_models.py "$models" \
       --golden "${golden:-none}"; echo $? > "$work/models.rc" ) &
 models_job=$!
@@ -54,8 +54,7 @@ fi
 torch_prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
 run configure "$out/build.log" cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   "-DCMAKE_PREFIX_PATH=$deps/usr;$torch_prefix" -DCMAKE_CUDA_ARCHITECTURES=90 \
-  -DCMAKE_POLICY_VERSION_MINIMUM=3.5 -DCBIR_PYTHON="$(command -v python3)" \
-  -DCBIR_GOLDEN_DIR="${golden:-/nonexistent}"
+  -DCMAKE_POLICY_VERSION_MINIMUM=3.5 -DCBIR_PYTHON="$(command -v python3)"
 grep -E "cbir: LibTorch|CUDA detected|Caffe2" "$out/build.log" | head -5
 run build "$out/build.log" cmake --build "$build" -j 12 --target cbir test_model_bundle \
   test_model_parity test_model_capi -- -k 0
