@@ -15,10 +15,12 @@ const char* const kClassifyUsage =
     "\n"
     "Zero-shot classification (Chinese-CLIP bundles): the probability of each label for the\n"
     "image, as softmax over the model's scaled cosine similarities. Labels may be Chinese or\n"
-    "English, e.g. --labels 杰尼龟,妙蛙种子,小火龙,皮卡丘\n";
+    "English, e.g. --labels 杰尼龟,妙蛙种子,小火龙,皮卡丘\n"
+    "\n"
+    "  --precision P   auto (default: bf16 where the CPU has it), fp32, bf16 or fp16\n";
 
 int cmd_classify(int argc, char** argv) {
-  Args args(argc, argv, {"--model", "--threads", "--device", "--labels", "--label"}, {"--json"});
+  Args args(argc, argv, {"--model", "--threads", "--device", "--precision", "--labels", "--label"}, {"--json"});
   if (args.positional().size() != 1) throw UsageError("give exactly one image");
   std::vector<std::string> labels = args.all("--label");
   for (const std::string& list : args.all("--labels")) {

@@ -31,6 +31,7 @@ const char* const kIndexUsage =
     "  --fast               decode large JPEGs at reduced scale (faster, slightly different)\n"
     "  --threads N          inference threads\n"
     "  --device DEV         cpu, cuda, cuda:N or auto (default)\n"
+    "  --precision P        auto (default: bf16 where the CPU has it), fp32, bf16 or fp16\n"
     "  --json               print the summary as one JSON object\n"
     "  --quiet              no progress output\n";
 

@@ -54,13 +54,19 @@ int cmd_info(int argc, char** argv) {
                 json_quote(ci->path).c_str(), static_cast<unsigned long long>(ci->count), ci->dim,
                 json_quote(ci->index_spec).c_str(), json_quote(ci->effective_spec).c_str(),
                 json_quote(ci->fingerprint).c_str(), static_cast<unsigned long long>(ci->masked));
+    std::string towers;  // each loaded tower and what it computes in
+    if (model && mi.has_image) towers = "\"image\": " + json_quote(mi.compute_precision);
+    if (model && mi.has_text)
+      towers += (towers.empty() ? "" : ", ") + ("\"text\": " + json_quote(mi.compute_precision));
     if (model)
       std::printf(", \"model\": {\"name\": %s, \"family\": %s, \"dim\": %d, \"fingerprint\": %s, "
-                  "\"device\": %s, \"matches\": %s}",
+                  "\"device\": %s, \"precision\": %s, \"towers\": {%s}, \"matches\": %s}",
                   json_quote(mi.name).c_str(), json_quote(mi.family).c_str(), mi.dim,
                   json_quote(mi.fingerprint).c_str(), json_quote(mi.device).c_str(),
+                  json_quote(mi.precision).c_str(),
+                  towers.c_str(),
                   std::string(mi.fingerprint) == ci->fingerprint ? "true" : "false");
-    std::printf("}\n");
+    std::printf(", %s}\n", cpu_json().c_str());
     return 0;
   }
   std::printf("collection  %s\n  items       %llu\n  dim         %d\n  index       %s (%s)\n"
@@ -70,9 +76,10 @@ int cmd_info(int argc, char** argv) {
   if (ci->masked) std::printf("  removed, awaiting compact: %llu\n", static_cast<unsigned long long>(ci->masked));
   if (model) {
     std::printf("model       %s\n  name        %s (%s)\n  dim         %d\n  towers      %s%s\n"
-                "  device      %s\n  fingerprint %s%s\n",
+                "  device      %s\n  precision   %s (bundle %s)\n  fingerprint %s%s\n",
                 mi.path, mi.name, mi.family, mi.dim, mi.has_image ? "image " : "",
-                mi.has_text ? "text" : "", mi.device, mi.fingerprint,
+                mi.has_text ? "text" : "", mi.device, mi.compute_precision, mi.precision,
+                mi.fingerprint,
                 std::string(mi.fingerprint) == ci->fingerprint ? " (matches)" : " (DIFFERENT)");
   }
   return 0;

@@ -39,6 +39,7 @@ const char* const kSearchUsage =
     "  --nprobe N        ivf: lists probed for this query\n"
     "  --threads N       inference threads\n"
     "  --device DEV      cpu, cuda, cuda:N or auto (default)\n"
+    "  --precision P     auto (default: bf16 where the CPU has it), fp32, bf16 or fp16\n"
     "  --json            one JSON object per result\n"
     "  --queries FILE    many text queries, one per line (see above)\n";
 

@@ -38,6 +38,7 @@ const char* const cli::kServeUsage =
     "  --workers N         threads answering requests (default 8)\n"
     "  --threads N         inference threads\n"
     "  --device DEV        cpu, cuda, cuda:N or auto (default)\n"
+    "  --precision P       auto (default: bf16 where the CPU has it), fp32, bf16 or fp16\n"
     "  --log               print one line per request to stderr\n";
 
 #ifndef CBIR_CLI_SERVE

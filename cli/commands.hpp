@@ -22,6 +22,10 @@ void check(int status, const std::string& context = "");
 // JSON string literal for UTF-8 text (control characters and quotes escaped).
 std::string json_quote(const std::string& s);
 
+// "\"cpu\": {\"features\": [...], \"native_bf16\": B, \"auto_precision\": \"bf16\"|\"fp32\"}":
+// what cbir_cpu_features() and CBIR_FEATURE_CPU_BF16 say, for version --json and info --json.
+std::string cpu_json();
+
 int cmd_version(int argc, char** argv);
 
 extern const char* const kPreprocessUsage;

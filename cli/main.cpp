@@ -37,18 +37,43 @@ std::string json_quote(const std::string& s) {
 }
 
 int cmd_version(int argc, char** argv) {
-  Args args(argc, argv, {}, {});
+  Args args(argc, argv, {}, {"--json"});
   if (!args.positional().empty()) throw UsageError("version takes no arguments");
+  const uint32_t f = cbir_features();
+  auto yes = [f](uint32_t bit) { return (f & bit) ? "true" : "false"; };
+  if (args.has("--json")) {
+    std::printf("{\"version\": %s, \"build\": %s, \"features\": {\"cuda\": %s, \"openmp\": %s, "
+                "\"turbojpeg\": %s}, %s}\n",
+                json_quote(cbir_version_string()).c_str(), json_quote(cbir_build_info()).c_str(),
+                yes(CBIR_FEATURE_CUDA), yes(CBIR_FEATURE_OPENMP), yes(CBIR_FEATURE_TURBOJPEG),
+                cpu_json().c_str());
+    return 0;
+  }
   std::printf("cbir %s\n%s\n", cbir_version_string(), cbir_build_info());
-  uint32_t f = cbir_features();
-  std::printf("features: cuda=%s openmp=%s turbojpeg=%s\n", (f & CBIR_FEATURE_CUDA) ? "yes" : "no",
-              (f & CBIR_FEATURE_OPENMP) ? "yes" : "no", (f & CBIR_FEATURE_TURBOJPEG) ? "yes" : "no");
+  std::printf("features: cuda=%s openmp=%s turbojpeg=%s cpu_bf16=%s\n",
+              (f & CBIR_FEATURE_CUDA) ? "yes" : "no", (f & CBIR_FEATURE_OPENMP) ? "yes" : "no",
+              (f & CBIR_FEATURE_TURBOJPEG) ? "yes" : "no", (f & CBIR_FEATURE_CPU_BF16) ? "yes" : "no");
   return 0;
+}
+
+std::string cpu_json() {
+  std::string list;
+  const std::string all = cbir_cpu_features();
+  for (size_t start = 0; start < all.size();) {
+    size_t space = all.find(' ', start);
+    if (space == std::string::npos) space = all.size();
+    list += (list.empty() ? "" : ", ") + json_quote(all.substr(start, space - start));
+    start = space + 1;
+  }
+  const bool bf16 = (cbir_features() & CBIR_FEATURE_CPU_BF16) != 0;
+  return std::string("\"cpu\": {\"features\": [") + list + "], \"native_bf16\": " +
+         (bf16 ? "true" : "false") + ", \"auto_precision\": \"" + (bf16 ? "bf16" : "fp32") + "\"}";
 }
 
 const Command kCommands[] = {
     {"version", "print the library version and build features",
-     "usage: cbir version\n\nPrints the version of libcbir and what it was built with.\n",
+     "usage: cbir version [--json]\n\nPrints the version of libcbir, what it was built with, and "
+     "what this CPU offers\n(its instruction sets; whether --precision auto means bf16 here).\n",
      cmd_version},
     {"preprocess", "write the pixels an image encoder would get, to diff against Python",
      kPreprocessUsage, cmd_preprocess},

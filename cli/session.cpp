@@ -27,6 +27,12 @@ ModelPtr open_model(const Args& args, uint32_t towers) {
   cbir_model_options_t opts = CBIR_MODEL_OPTIONS_INIT;
   // The model sizes OpenMP's and OpenBLAS's pools for its precision (cbir.h, `threads`).
   if (args.has("--threads")) opts.threads = static_cast<int32_t>(args.get_int("--threads", 0, 0, 1024));
+  const std::string precision = args.get("--precision", "auto");
+  if (precision == "auto") opts.precision = CBIR_PRECISION_AUTO;
+  else if (precision == "fp32") opts.precision = CBIR_PRECISION_FP32;
+  else if (precision == "bf16") opts.precision = CBIR_PRECISION_BF16;
+  else if (precision == "fp16") opts.precision = CBIR_PRECISION_FP16;
+  else throw UsageError("--precision must be auto, fp32, bf16 or fp16, not '" + precision + "'");
   std::string device = args.get("--device", "auto");
   opts.device = device.c_str();
   opts.towers = towers;

@@ -11,7 +11,7 @@
 namespace cli {
 
 // Flags every model/collection command takes.
-#define CLI_SESSION_FLAGS "--db", "--model", "--threads", "--device"
+#define CLI_SESSION_FLAGS "--db", "--model", "--threads", "--device", "--precision"
 
 // --model, else $CBIR_MODEL, else the default bundle this build knows about.
 std::string model_dir(const Args& args);
@@ -27,7 +27,8 @@ struct CollectionCloser {
 using ModelPtr = std::unique_ptr<cbir_model_t, ModelCloser>;
 using CollectionPtr = std::unique_ptr<cbir_collection_t, CollectionCloser>;
 
-// Opens the model that --model/--device/--threads name; `towers`: CBIR_TOWER_* to load (0: all).
+// Opens the model that --model/--device/--threads/--precision name (precision auto by default:
+// bf16 on a CPU that has it, cbir.h); `towers`: CBIR_TOWER_* to load (0: all).
 ModelPtr open_model(const Args& args, uint32_t towers = 0);
 cbir_model_info_t model_info(const cbir_model_t* model);
 

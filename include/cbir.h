@@ -132,9 +132,18 @@ CBIR_API void cbir_set_log_callback(cbir_log_fn fn, void* user, int32_t min_leve
 #define CBIR_FEATURE_CUDA 0x1u      /* compiled against a LibTorch with CUDA */
 #define CBIR_FEATURE_OPENMP 0x2u    /* parallel FAISS/LibTorch kernels (OpenMP) */
 #define CBIR_FEATURE_TURBOJPEG 0x4u /* JPEG decoded by libjpeg-turbo (Pillow-exact) */
+#define CBIR_FEATURE_CPU_BF16 0x8u  /* this CPU computes bf16 in hardware (AVX512-BF16 or
+                                       AMX-BF16): CBIR_PRECISION_AUTO picks bf16 on it. A fact
+                                       of the machine, read at run time, not of the build;
+                                       CBIR_CPU_BF16=0 in the environment clears it */
 
-/* A bitmask of CBIR_FEATURE_* flags describing this build. */
+/* A bitmask of CBIR_FEATURE_* flags describing this build and this CPU. */
 CBIR_API uint32_t cbir_features(void);
+
+/* The CPU's instruction-set extensions that the compute kernels use, space-separated, from
+ * "avx2 avx512f avx512_vnni avx512_bf16 avx_vnni amx_bf16 amx_int8" (each listed only when the
+ * operating system enables it); "" on a CPU with none of them. Static storage. */
+CBIR_API const char* cbir_cpu_features(void);
 
 /* One human-readable line describing the build and the machine as the library sees it:
  * versions of LibTorch and FAISS, CUDA devices, default thread counts. Static storage,
@@ -318,11 +327,24 @@ CBIR_API int cbir_image_probe_buffer(int32_t* out_height, int32_t* out_width, co
  * cbir_model_close() must not run concurrently with any of them. */
 typedef struct cbir_model_t cbir_model_t;
 
-/* Precision the towers run in. FP16 and BF16 need a CUDA device. (int8 is a property of the
- * bundle, chosen at export with --quantize, and runs on the CPU.) */
+/* Precision the towers compute in, from the same fp32 bundle (weights converted at open;
+ * vectors are always returned as fp32, L2-normalised, and stay comparable across precisions:
+ * the fingerprint is the bundle's, so one collection takes vectors from any of them).
+ * FP32: everywhere. FP16: CUDA only. BF16: CUDA, or a CPU with bf16 instructions
+ *   (CBIR_FEATURE_CPU_BF16); elsewhere refused with CBIR_EUNSUPPORTED, since bf16 would run
+ *   emulated, slower than fp32. On such a CPU it is 2-4x faster than FP32 and agrees with it to
+ *   a cosine of about 0.9999 (README, "Which precision").
+ * AUTO: BF16 on a CPU with bf16 instructions, FP32 on other CPUs; on CUDA FP32 (FP16 for an fp16
+ *   bundle). The `cbir` command uses AUTO by default. The C default stays FP32 so that a program
+ *   written against an earlier version gets the same vectors and the same speed it was tested
+ *   with; ask for AUTO to get the faster path.
+ * int8 is a property of the bundle (exported with --quantize int8, CPU only): such a bundle runs
+ * int8 under FP32 or AUTO and refuses BF16/FP16. cbir_model_info_t.compute_precision says what
+ * was chosen. */
 #define CBIR_PRECISION_FP32 0
 #define CBIR_PRECISION_FP16 1
 #define CBIR_PRECISION_BF16 2
+#define CBIR_PRECISION_AUTO 3
 
 typedef struct cbir_model_options_t {
   uint32_t version;       /* sizeof(cbir_model_options_t), set by the _INIT macro/function */
@@ -331,10 +353,11 @@ typedef struct cbir_model_options_t {
   int32_t precision;      /* CBIR_PRECISION_*; default FP32 (an fp16 bundle implies FP16) */
   int32_t threads;        /* > 0: compute threads for the whole process, split for the CPU
                              model: fp32 gives OpenBLAS (its matrix products) the count and
-                             LibTorch/OpenMP 1; int8 gives LibTorch/OpenMP (oneDNN) the count
-                             and OpenBLAS 1. Sizing both pools alike made fp32 text queries
-                             4x slower on 2 cores. CUDA: as cbir_set_threads(). 0 (default):
-                             leave the process setting. An int8 model plans for its count */
+                             LibTorch/OpenMP 1; int8 and bf16 give LibTorch/OpenMP (oneDNN,
+                             where their matrix products run) the count and OpenBLAS 1.
+                             Sizing both pools alike made fp32 text queries 4x slower on 2
+                             cores. CUDA: as cbir_set_threads(). 0 (default): leave the
+                             process setting. An int8 model plans for its count */
   int32_t batch_size;     /* images or texts per forward pass; 0 = default (8) */
   int32_t verify_hashes;  /* nonzero (default): check every file's sha256 against bundle.json
                              when opening (seconds for large bundles); 0: sizes only */
@@ -365,8 +388,8 @@ CBIR_API void cbir_model_options_init(cbir_model_options_t* opts);
  * Errors: CBIR_EINVAL (NULL argument, bad option), CBIR_ENOTFOUND (folder, bundle.json or a
  * listed file missing), CBIR_ECORRUPT (bad JSON, a field of the wrong type or range, a size or
  * hash that differs, fingerprint mismatch, a file LibTorch cannot load), CBIR_EUNSUPPORTED
- * (newer format_version, CUDA requested in a CPU-only build or absent, FP16/BF16 on the CPU,
- * an int8 bundle on CUDA), CBIR_EMODEL (a tower's output has the wrong shape or is not finite,
+ * (newer format_version, CUDA requested in a CPU-only build or absent, FP16 on the CPU, BF16
+ * on a CPU without bf16 instructions, BF16/FP16 for an int8 bundle, an int8 bundle on CUDA), CBIR_EMODEL (a tower's output has the wrong shape or is not finite,
  * or the text tower does not mask padding), CBIR_ENOMEM. The message names the file. */
 CBIR_API int cbir_model_open(cbir_model_t** out, const char* path,
                              const cbir_model_options_t* opts);
@@ -401,6 +424,8 @@ typedef struct cbir_model_info_t {
   float mean[3];             /* per-channel normalisation, RGB */
   float std[3];
   const char* pooling;       /* DINOv2: "cls", "mean_patch" or "mean_all"; "" otherwise */
+  const char* compute_precision; /* what the towers compute in, after AUTO: "fp32", "bf16",
+                                    "fp16", or "int8" (an int8 bundle) */
 } cbir_model_info_t;
 
 /* Fills *out (see cbir_model_info_t). Errors: CBIR_EINVAL (NULL, or out->version outside

@@ -13,13 +13,16 @@ import (
 	"unsafe"
 )
 
-// Precision the towers run in (CBIR_PRECISION_*). FP16 and BF16 need a CUDA device.
+// Precision the towers compute in (CBIR_PRECISION_*). FP16 needs a CUDA device; BF16 a CUDA
+// device or a CPU with bf16 instructions; AutoPrecision picks BF16 on such a CPU, else FP32
+// (cbir.h). ModelInfo.ComputePrecision says what was chosen.
 type Precision int32
 
 const (
-	FP32 Precision = 0
-	FP16 Precision = 1
-	BF16 Precision = 2
+	FP32          Precision = 0
+	FP16          Precision = 1
+	BF16          Precision = 2
+	AutoPrecision Precision = 3
 )
 
 // Towers says which towers OpenModel loads (CBIR_TOWER_*): an indexer needs no text tower, a
@@ -54,6 +57,7 @@ type ModelInfo struct {
 	ContextLength                                      int
 	LogitScale                                         float32
 	BatchSize, InputSide                               int
+	ComputePrecision                                   string // "fp32", "bf16", "fp16" or "int8"
 }
 
 // Model is a model bundle, loaded: a folder made by tools/export, or the shipped
@@ -100,6 +104,7 @@ func OpenModel(path string, opts *ModelOptions) (*Model, error) {
 		HasImage: i.has_image != 0, HasText: i.has_text != 0,
 		ContextLength: int(i.context_length), LogitScale: float32(i.logit_scale),
 		BatchSize: int(i.batch_size), InputSide: int(i.input_side),
+		ComputePrecision: C.GoString(i.compute_precision),
 	}
 	runtime.SetFinalizer(m, (*Model).Close)
 	return m, nil

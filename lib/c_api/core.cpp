@@ -4,6 +4,7 @@
 
 #include "c_api/guard.hpp"
 #include "common/log.hpp"
+#include "model/cpu_features.hpp"
 #include "model/malloc_reuse.hpp"
 #include "model/runtime.hpp"
 
@@ -62,7 +63,13 @@ uint32_t cbir_features(void) {
   uint32_t f = CBIR_FEATURE_TURBOJPEG;
   if (cbir::model::built_with_openmp()) f |= CBIR_FEATURE_OPENMP;
   if (cbir::model::built_with_cuda()) f |= CBIR_FEATURE_CUDA;
+  if (cbir::model::cpu_native_bf16()) f |= CBIR_FEATURE_CPU_BF16;
   return f;
+}
+
+const char* cbir_cpu_features(void) {
+  static const std::string features = cbir::model::cpu_features_string();
+  return features.c_str();
 }
 
 const char* cbir_build_info(void) {

@@ -114,6 +114,7 @@ int cbir_model_open(cbir_model_t** out, const char* path, const cbir_model_optio
       case CBIR_PRECISION_FP32: mo.precision = model::Precision::fp32; break;
       case CBIR_PRECISION_FP16: mo.precision = model::Precision::fp16; break;
       case CBIR_PRECISION_BF16: mo.precision = model::Precision::bf16; break;
+      case CBIR_PRECISION_AUTO: mo.precision = model::Precision::automatic; break;
       default: fail(CBIR_EINVAL, "precision " + std::to_string(o.precision) + " is not a CBIR_PRECISION_* value");
     }
     mo.threads = o.threads;
@@ -164,6 +165,7 @@ int cbir_model_info(cbir_model_info_t* out, const cbir_model_t* model) {
     info.logit_scale = b.logit_scale;
     info.batch_size = m.batch_size();
     info.pooling = "";
+    info.compute_precision = m.compute_precision();
     if (b.image) {
       const image::Recipe& r = b.image->preprocess;
       info.resize = r.resize == image::Resize::squash ? CBIR_RESIZE_SQUASH

@@ -10,7 +10,18 @@
 
 namespace cbir::model {
 
-enum class Precision { fp32, fp16, bf16 };
+// What the towers compute in. `automatic` is a request only (ModelOptions): Model::open resolves
+// it to bf16 on a CPU with native bf16 (cpu_features.hpp), else to fp32 (fp16 for an fp16 bundle).
+enum class Precision { fp32, fp16, bf16, automatic };
+
+inline const char* precision_name(Precision p) {
+  switch (p) {
+    case Precision::fp16: return "fp16";
+    case Precision::bf16: return "bf16";
+    case Precision::automatic: return "auto";
+    default: return "fp32";
+  }
+}
 
 // Where a model runs: the CPU, or CUDA device `index`.
 struct Device {

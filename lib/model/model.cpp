@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <set>
 
 #include "common/error.hpp"
+#include "model/cpu_features.hpp"
 #include "model/malloc_reuse.hpp"
 #include "model/runtime.hpp"
 #include "model/torchscript.hpp"
@@ -26,18 +28,41 @@ namespace {
 // The device and precision a bundle can actually run with, or a clear refusal.
 void resolve(const Bundle& b, const std::string& requested, Device& device, Precision& precision) {
   device = parse_device(requested);
+  const bool automatic = precision == Precision::automatic;
   if (b.precision == "int8") {
     if (requested == "auto") device = Device{};
     if (device.cuda)
       fail(CBIR_EUNSUPPORTED, b.dir + ": an int8 bundle (dynamic quantisation) runs on the CPU "
                                       "only; use device \"cpu\" or a bundle exported without "
                                       "--quantize");
-  } else if (b.precision == "fp16") {
+    if (precision != Precision::fp32 && !automatic)
+      fail(CBIR_EUNSUPPORTED, b.dir + ": an int8 bundle runs in int8 (its precision was chosen "
+                                      "at export); for " + precision_name(precision) +
+                                      " open the same model exported without --quantize");
+    precision = Precision::fp32;  // the layers that are not quantised
+    return;
+  }
+  if (b.precision == "fp16") {
     if (!device.cuda)
       fail(CBIR_EUNSUPPORTED, b.dir + ": an fp16 bundle (exported with --half) runs on CUDA "
                                       "only; use a bundle exported without --half on the CPU");
-    if (precision == Precision::fp32) precision = Precision::fp16;
+    if (precision == Precision::fp32 || automatic) precision = Precision::fp16;
+    return;
   }
+  if (automatic) {  // CUDA keeps fp32 (its fp16/bf16 are asked for by name)
+    precision = !device.cuda && cpu_native_bf16() ? Precision::bf16 : Precision::fp32;
+    return;
+  }
+  if (device.cuda) return;
+  if (precision == Precision::fp16)
+    fail(CBIR_EUNSUPPORTED, "precision fp16 runs only on CUDA; on the CPU use fp32, or bf16 "
+                            "where the CPU has it (auto picks it)");
+  if (precision == Precision::bf16 && !cpu_native_bf16())
+    fail(CBIR_EUNSUPPORTED,
+         std::string("precision bf16: this CPU has no bf16 instructions (AVX512-BF16 or "
+                     "AMX-BF16") + (std::getenv("CBIR_CPU_BF16") ? ", or CBIR_CPU_BF16=0 says so" : "") +
+             "), so bf16 would run emulated, slower than fp32; use precision fp32, or auto "
+             "(which picks bf16 only where it is native)");
 }
 
 }  // namespace
@@ -66,11 +91,13 @@ std::shared_ptr<const Model> Model::open(const std::string& dir, const ModelOpti
   m->batch_size_ = opts.batch_size;
   Precision precision = opts.precision;
   resolve(m->bundle_, opts.device, m->device_, precision);
+  m->precision_ = precision;
   if (opts.threads > 0) {
     if (m->device_.cuda)
       set_threads(opts.threads);
-    else
-      set_model_threads(opts.threads, /*blas_gemm=*/m->bundle_.precision != "int8");
+    else  // fp32's matrix products run in OpenBLAS; int8's and bf16's in oneDNN (OpenMP)
+      set_model_threads(opts.threads, /*blas_gemm=*/m->bundle_.precision != "int8" &&
+                                          precision == Precision::fp32);
   }
   if (!m->device_.cuda) default_malloc_reuse();
 

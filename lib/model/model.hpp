@@ -20,7 +20,9 @@ namespace cbir::model {
 
 struct ModelOptions {
   std::string device = "auto";  // cpu | cuda | cuda:N | auto (CUDA when usable, else the CPU)
-  Precision precision = Precision::fp32;  // fp16/bf16: CUDA only
+  // fp16: CUDA only; bf16: CUDA, or a CPU with native bf16; automatic: bf16 on such a CPU, the
+  // bundle's own precision everywhere else.
+  Precision precision = Precision::fp32;
   int threads = 0;       // > 0: LibTorch intra-op threads for the whole process; 0: unchanged
   int batch_size = 8;    // items per forward pass
   bool verify_hashes = true;  // check each file's sha256 against bundle.json
@@ -43,6 +45,11 @@ class Model {
   bool has_image() const { return image_ != nullptr; }
   bool has_text() const { return text_ != nullptr; }
   const Device& device() const { return device_; }
+  // What the towers compute in: "fp32", "bf16", "fp16", or "int8" (an int8 bundle: int8 matrix
+  // products, fp32 elsewhere).
+  const char* compute_precision() const {
+    return bundle_.precision == "int8" ? "int8" : precision_name(precision_);
+  }
   int batch_size() const { return batch_size_; }
 
   // The image tower's preprocessing and the side of the square it takes. CBIR_EUNSUPPORTED
@@ -73,6 +80,7 @@ class Model {
 
   Bundle bundle_;
   Device device_;
+  Precision precision_ = Precision::fp32;
   int batch_size_ = 8;
   std::unique_ptr<ImageEncoder> image_;
   std::unique_ptr<TextEncoder> text_;

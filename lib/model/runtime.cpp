@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "common/error.hpp"
+#include "model/cpu_features.hpp"
 
 namespace cbir::model {
 
@@ -83,6 +84,9 @@ std::string runtime_info() {
   if (auto get_blas = openblas<int (*)()>("openblas_get_num_threads"))
     s += " (OpenBLAS " + std::to_string(get_blas()) + ")";
   s += "; cores " + std::to_string(std::thread::hardware_concurrency());
+  const std::string cpu = cpu_features_string();
+  s += "; CPU: " + (cpu.empty() ? std::string("none of avx2/avx512/amx") : cpu);
+  s += cpu_native_bf16() ? " (bf16 native: auto precision is bf16)" : " (no native bf16: auto precision is fp32)";
   return s;
 }
 

@@ -52,8 +52,9 @@ class Tower {
                                   ": this cbir was built without CUDA (use device \"cpu\", or "
                                   "build against a CUDA LibTorch)");
 #endif
-    } else if (opts.precision != Precision::fp32) {
-      fail(CBIR_EUNSUPPORTED, "fp16 and bf16 run only on CUDA; use precision fp32 on the CPU");
+    } else if (opts.precision != Precision::fp32 && opts.precision != Precision::bf16) {
+      fail(CBIR_EUNSUPPORTED, std::string("precision ") + precision_name(opts.precision) +
+                                  " does not run on the CPU; use fp32 or bf16");
     }
     std::error_code ec;
     if (!std::filesystem::is_regular_file(path, ec)) fail(CBIR_ENOTFOUND, path + ": missing");
@@ -65,6 +66,9 @@ class Tower {
                                  "; re-export the bundle with tools/export");
     }
     module_.eval();
+    // bf16/fp16: every floating-point weight converted once, here; the towers cast their input
+    // to their weights' dtype and return float32 (tools/export). On the CPU LibTorch's bf16
+    // layer_norm and softmax accumulate in float32 (docs/precision.md has the measurements).
     if (dtype_ != torch::kFloat) module_.to(dtype_);
   }
 

@@ -11,7 +11,7 @@ CBIR_LIBRARY environment variable (a path to libcbir.so) or the system's library
             print(hit.score, hit.uri)
 """
 import atexit
-from typing import Callable, Optional
+from typing import Callable, List, Optional
 
 from . import _native
 from .collection import (Collection, CollectionInfo, Failure, Hit, IngestReport, Item,
@@ -51,8 +51,14 @@ def build_info() -> str:
 
 
 def features() -> int:
-    """A bitmask of the CBIR_FEATURE_* flags of cbir.h (CUDA 1, OpenMP 2, TurboJPEG 4)."""
+    """A bitmask of the CBIR_FEATURE_* flags of cbir.h (CUDA 1, OpenMP 2, TurboJPEG 4, native
+    bf16 on this CPU 8)."""
     return _lib.cbir_features()
+
+
+def cpu_features() -> List[str]:
+    """This CPU's instruction-set extensions that the kernels use ("avx2", "avx512_bf16", ...)."""
+    return _native.text(_lib.cbir_cpu_features()).split()
 
 
 def set_threads(threads: int) -> None:

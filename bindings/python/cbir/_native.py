@@ -32,7 +32,8 @@ class ModelInfo(Structure):
                 ("has_text", c_int32), ("context_length", c_int32), ("logit_scale", c_float),
                 ("batch_size", c_int32), ("resize", c_int32), ("image_size", c_int32),
                 ("image_crop", c_int32), ("input_side", c_int32), ("interpolation", c_int32),
-                ("mean", c_float * 3), ("std", c_float * 3), ("pooling", c_char_p)]
+                ("mean", c_float * 3), ("std", c_float * 3), ("pooling", c_char_p),
+                ("compute_precision", c_char_p)]
 
 
 class Pixels(Structure):
@@ -112,6 +113,7 @@ _PROTOTYPES = {
     "cbir_free": (None, [c_void_p]),
     "cbir_set_log_callback": (None, [LOG_FN, c_void_p, c_int32]),
     "cbir_features": (c_uint32, []),
+    "cbir_cpu_features": (c_char_p, []),
     "cbir_build_info": (c_char_p, []),
     "cbir_set_threads": (c_int, [c_int32]),
     "cbir_set_malloc_reuse": (c_int, [c_int32]),

@@ -15,7 +15,7 @@ from .tokenizer import Tokenizer
 #: row first), or a PIL image.
 ImageLike = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, Any]
 
-_PRECISIONS = {"fp32": 0, "fp16": 1, "bf16": 2}
+_PRECISIONS = {"fp32": 0, "fp16": 1, "bf16": 2, "auto": 3}  # CBIR_PRECISION_* of cbir.h
 _TOWERS = {"all": 0, "image": 1, "text": 2}  # CBIR_TOWER_* of cbir.h
 _PIXEL_FORMATS = {3: 0, 4: 1}  # channels -> CBIR_PIXELS_RGB8 / RGBA8; 2-D arrays are GRAY8
 
@@ -36,6 +36,7 @@ class ModelInfo:
     logit_scale: float
     batch_size: int
     input_side: int
+    compute_precision: str  #: what the towers compute in: "fp32", "bf16", "fp16" or "int8"
 
 
 def _image_kind(x):
@@ -124,6 +125,8 @@ class Model:
                  verify_hashes: bool = True, exif_orientation: bool = True,
                  fast_decode: bool = False, max_pixels: int = 0, towers: str = "all"):
         """Opens the bundle in folder `path`. device: "auto" (default), "cpu", "cuda", "cuda:N".
+        precision: "fp32" (default), "bf16", "fp16" or "auto" (bf16 on a CPU that computes it
+        natively, else fp32; cbir.h); info.compute_precision says what was chosen.
         towers: "all" (every tower the bundle has), "image" or "text" (load only that one).
         Raises NotFoundError, CorruptError, UnsupportedError, ModelError, InvalidArgumentError."""
         self._handle = None
@@ -152,7 +155,7 @@ class Model:
         return ModelInfo(t(raw.name), t(raw.family), t(raw.fingerprint), t(raw.precision),
                          t(raw.device), t(raw.path), raw.dim, bool(raw.has_image),
                          bool(raw.has_text), raw.context_length, raw.logit_scale, raw.batch_size,
-                         raw.input_side)
+                         raw.input_side, t(raw.compute_precision))
 
     @property
     def _ptr(self):

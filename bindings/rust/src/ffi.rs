@@ -52,6 +52,7 @@ pub struct cbir_model_info_t {
     pub mean: [f32; 3],
     pub std: [f32; 3],
     pub pooling: *const c_char,
+    pub compute_precision: *const c_char,
 }
 
 #[repr(C)]

@@ -9,13 +9,16 @@ use crate::tokenizer::Tokenizer;
 
 const EINVAL: i32 = -1;
 
-/// Precision the towers run in (`CBIR_PRECISION_*`). FP16 and BF16 need a CUDA device.
+/// Precision the towers compute in (`CBIR_PRECISION_*`). Fp16 needs a CUDA device; Bf16 a CUDA
+/// device or a CPU with bf16 instructions; Auto picks Bf16 on such a CPU, else Fp32 (cbir.h).
+/// `ModelInfo::compute_precision` says what was chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Precision {
     #[default]
-    Fp32,
-    Fp16,
-    Bf16,
+    Fp32 = 0,
+    Fp16 = 1,
+    Bf16 = 2,
+    Auto = 3,
 }
 
 /// Which towers `Model::open_with` loads (`CBIR_TOWER_*`): an indexer needs no text tower, a
@@ -84,6 +87,8 @@ pub struct ModelInfo {
     pub logit_scale: f32,
     pub batch_size: usize,
     pub input_side: usize,
+    /// What the towers compute in: "fp32", "bf16", "fp16" or "int8".
+    pub compute_precision: String,
 }
 
 /// The layout of raw pixels given to [`Model::embed_image_pixels`].
@@ -353,6 +358,7 @@ fn read_info(raw: NonNull<ffi::cbir_model_t>) -> Result<ModelInfo> {
             logit_scale: i.logit_scale,
             batch_size: i.batch_size as usize,
             input_side: i.input_side as usize,
+            compute_precision: borrowed(i.compute_precision),
         })
     }
 }
