@@ -4,7 +4,8 @@ comparison allocate and thread alike.
 malloc_reuse(): cbir_model_open() turns on cbir_set_malloc_reuse (cbir.h); glibc otherwise maps
 and page-faults every large tensor afresh, which made ViT-B-16 several times slower here.
 threads(n, precision): a cbir model opened with `threads = n` gives n to OpenBLAS and 1 to
-LibTorch/OpenMP for fp32, the other way round for int8 (the two pools fight when both are large);
+LibTorch/OpenMP for fp32, the other way round for int8 and bf16, whose matrix products run in
+oneDNN (the two pools fight when both are large);
 torch's set_num_threads alone leaves OpenBLAS's own pool (which runs fp32 matmuls here) at one
 per core."""
 import ctypes
@@ -25,7 +26,7 @@ def malloc_reuse():
 def threads(n, precision="fp32"):
     """The split cbir makes for a model of this precision (cbir.h, cbir_model_options_t.threads)."""
     import torch
-    fp32 = precision != "int8"
+    fp32 = precision == "fp32"
     torch.set_num_threads(1 if fp32 else n)
     try:
         ctypes.CDLL("libblas.so.3").openblas_set_num_threads(n if fp32 else 1)

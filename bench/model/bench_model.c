@@ -1,8 +1,10 @@
 /* The C side of bench/model/run.py, written against cbir.h only:
  *
  *   bench_model BUNDLE THREADS PIXELS N SECONDS QUERIES [DEVICE [PRECISION]]
+ *   bench_model --cpu        {"native_bf16": true|false, "features": "..."}: what cbir sees
  *
- * DEVICE: as cbir_model_options_t.device (default "cpu"); PRECISION: fp32 (default), fp16, bf16.
+ * DEVICE: as cbir_model_options_t.device (default "cpu"); PRECISION: fp32 (default), fp16, bf16,
+ * auto.
  * PIXELS: N preprocessed images (float32, N x 3 x S x S, as the image tower takes them);
  * QUERIES: UTF-8 texts, one a line. Prints one JSON object: the time to open the bundle, image
  * throughput (batches of N through cbir_model_embed_image_tensors, repeated for SECONDS) and
@@ -59,6 +61,11 @@ int main(int argc, char** argv) {
   const char* queries[4096];
   double seconds, t0, t_open, *lat;
 
+  if (argc == 2 && strcmp(argv[1], "--cpu") == 0) {
+    printf("{\"native_bf16\": %s, \"features\": \"%s\"}\n",
+           (cbir_features() & CBIR_FEATURE_CPU_BF16) ? "true" : "false", cbir_cpu_features());
+    return 0;
+  }
   if (argc < 7 || argc > 9) {
     fprintf(stderr, "usage: bench_model BUNDLE THREADS PIXELS N SECONDS QUERIES [DEVICE [PRECISION]]\n");
     return 2;
@@ -67,6 +74,7 @@ int main(int argc, char** argv) {
   if (argc > 8)
     opts.precision = strcmp(argv[8], "fp16") == 0   ? CBIR_PRECISION_FP16
                      : strcmp(argv[8], "bf16") == 0 ? CBIR_PRECISION_BF16
+                     : strcmp(argv[8], "auto") == 0 ? CBIR_PRECISION_AUTO
                                                     : CBIR_PRECISION_FP32;
   opts.threads = atoi(argv[2]);
   n = (size_t)atol(argv[4]);

@@ -8,8 +8,10 @@ same full-size bundle, the same inputs, the same machine, in the same run.
   --json PATH  also write the figures as JSON: {"machine": {...}, "results": {"PRECISION|THREADS|
                SIDE": {metric: value}}, "int8_vs_fp32": {"image_min_cosine", "text_min_cosine"}}
 
-Model: Chinese-CLIP ViT-B-16 + RoBERTa-wwm-ext-base at full size with random weights, fp32 and
-int8 (dynamic int8 Linear layers), made by tools/export/make_test_models.py --full-size through
+Model: Chinese-CLIP ViT-B-16 + RoBERTa-wwm-ext-base at full size with random weights, fp32,
+bf16 (the fp32 bundle converted at open: cbir with CBIR_PRECISION_BF16, Python with .to(bfloat16);
+only on a CPU with bf16 instructions, as cbir refuses it elsewhere) and int8 (dynamic int8 Linear
+layers), made by tools/export/make_test_models.py --full-size through
 the real exporter (into --models, default bench/out/models: minutes and ~1.5 GB the first time).
 cbir: bench_model.c against libcbir (--build: a build tree holding lib/libcbir.so; by default
 one is configured and built in bench/out/build, Release).
@@ -51,12 +53,20 @@ KEY = "full-vit-b-16"
 BATCH = 8
 
 
+def native_bf16(exe):
+    """What cbir says of this CPU (cbir version --json, through the bench's own libcbir)."""
+    out = subprocess.run([exe, "--cpu"], check=True, capture_output=True, text=True).stdout
+    return json.loads(out)["native_bf16"]
+
+
 def make_models(models):
+    """{precision: bundle folder}; bf16 runs the fp32 bundle."""
     if not os.path.isfile(os.path.join(models, KEY + "-int8", "bundle.json")):
         print(f"making the full-size bundles in {models} (minutes)...", flush=True)
         subprocess.run([sys.executable, os.path.join(ROOT, "tools", "export", "make_test_models.py"),
                         models, "--full-size"], check=True)
-    return {p: os.path.join(models, KEY if p == "fp32" else f"{KEY}-{p}") for p in ("fp32", "int8")}
+    return {p: os.path.join(models, f"{KEY}-int8" if p == "int8" else KEY)
+            for p in ("fp32", "bf16", "int8")}
 
 
 def build_bench(build, tmp):
@@ -112,10 +122,42 @@ def latency_ms(tower, rows, seconds):
 def python_towers(models, bundle, precision):
     cfg = json.load(open(os.path.join(models, "checkpoints", KEY + ".json"), encoding="utf-8"))
     model = cnclip.load_checkpoint(os.path.join(models, "checkpoints", f"clip_cn_{KEY}.pt"), "", cfg=cfg)
-    eager = {"image": export.with_precision(export.ClipImageTower(model).eval(), precision),
-             "text": export.with_precision(export.ClipTextTower(model).eval(), precision)}
+    bf16 = precision == "bf16"  # the fp32 towers, converted as cbir converts them at open
+    q = "fp32" if bf16 else precision
+    eager = {"image": export.with_precision(export.ClipImageTower(model).eval(), q),
+             "text": export.with_precision(export.ClipTextTower(model).eval(), q)}
     traced = {t: torch.jit.load(os.path.join(bundle, f"{t}.pt")).eval() for t in ("image", "text")}
+    if bf16:
+        eager = {t: m.to(torch.bfloat16) for t, m in eager.items()}
+        traced = {t: m.to(torch.bfloat16) for t, m in traced.items()}
+        eager["image"] = bf16_input(eager["image"])
+        traced["image"] = bf16_input(traced["image"])
     return {"python eager": eager, "python traced": traced}
+
+
+def bf16_input(tower):
+    """The image tower fed bf16 pixels (cbir converts its float input before the call too)."""
+    return lambda x: tower(x.to(torch.bfloat16))
+
+
+def bf16_vs_fp32(bundle, x, trimmed):
+    """Lowest centred cosine (each set's mean row subtracted first) and lowest plain cosine
+    between the fp32 bundle's towers run in fp32 and in bf16, over the inputs."""
+    f = {t: torch.jit.load(os.path.join(bundle, f"{t}.pt")).eval() for t in ("image", "text")}
+    h = {t: torch.jit.load(os.path.join(bundle, f"{t}.pt")).eval().to(torch.bfloat16)
+         for t in ("image", "text")}
+
+    def agree(a, b):
+        a, b = a.float(), b.float()
+        cos = torch.nn.functional.cosine_similarity
+        return {"centred": cos(a - a.mean(0), b - b.mean(0), dim=-1).min().item(),
+                "plain": cos(a, b, dim=-1).min().item()}
+
+    with torch.inference_mode():
+        image = agree(f["image"](x), h["image"](x.to(torch.bfloat16)))
+        text = agree(torch.cat([f["text"](r) for r in trimmed]),
+                     torch.cat([h["text"](r) for r in trimmed]))
+    return {"image": image, "text": text}
 
 
 def int8_vs_fp32(bundles, x, trimmed):
@@ -155,17 +197,22 @@ def main():
     threads = [int(t) for t in args.threads.split(",")]
     bundles = make_models(args.models)
     x, texts, ids, lengths = inputs(bundles["fp32"])
+    tmp_holder = tempfile.TemporaryDirectory()
+    exe = build_bench(args.build, tmp_holder.name)
+    if not native_bf16(exe):
+        print("this CPU has no bf16 instructions: bf16 is left out (cbir refuses it here)")
+        del bundles["bf16"]
     padded = [ids[i:i + 1] for i in range(len(texts))]
     trimmed = [ids[i:i + 1, :lengths[i]] for i in range(len(texts))]
     results = {}  # (precision, threads, side) -> {metric: value}
-    agreement = int8_vs_fp32(bundles, x, trimmed)
+    agreement = int8_vs_fp32({p: bundles[p] for p in ("fp32", "int8")}, x, trimmed)
+    bf16_agreement = bf16_vs_fp32(bundles["fp32"], x, trimmed) if "bf16" in bundles else None
     load = os.getloadavg()
 
     def keep(key, metric, value, higher):
         results.setdefault(key, {})[metric] = best(results.get(key, {}).get(metric), value, higher)
 
-    with tempfile.TemporaryDirectory() as tmp:
-        exe = build_bench(args.build, tmp)
+    with tmp_holder as tmp:
         pixels, queries = os.path.join(tmp, "pixels.f32"), os.path.join(tmp, "queries.txt")
         x.numpy().astype(np.float32).tofile(pixels)
         with open(queries, "w", encoding="utf-8") as f:
@@ -176,7 +223,8 @@ def main():
                 for t in threads:
                     print(f"round {r + 1}: {precision}, {t} thread(s)", flush=True)
                     out = subprocess.run([exe, bundle, str(t), pixels, str(BATCH), str(args.seconds),
-                                          queries], check=True, capture_output=True, text=True).stdout
+                                          queries, "cpu", precision],
+                                         check=True, capture_output=True, text=True).stdout
                     c = json.loads(out)
                     keep((precision, t, "cbir"), "images_per_s", c["images_per_s"], True)
                     keep((precision, t, "cbir"), "text_p50", c["text_p50_ms"], False)
@@ -211,6 +259,16 @@ def main():
           + ", ".join(f"{p} {results[(p, threads[0], 'cbir')]['open_s']:.1f} s" for p in bundles))
     print(f"\nint8 vs fp32 (the bundles' towers, golden inputs), min cosine: images "
           f"{agreement['image_min_cosine']:.4f}, texts {agreement['text_min_cosine']:.4f}")
+    if bf16_agreement:
+        b = bf16_agreement
+        print(f"bf16 vs fp32 (the fp32 bundle's towers), lowest centred / plain cosine: images "
+              f"{b['image']['centred']:.5f} / {b['image']['plain']:.5f}, texts "
+              f"{b['text']['centred']:.5f} / {b['text']['plain']:.5f}")
+    if "bf16" in bundles:
+        for t in threads:
+            f32, b16 = results[("fp32", t, "cbir")], results[("bf16", t, "cbir")]
+            print(f"cbir bf16 / fp32, {t} thread(s): images {b16['images_per_s'] / f32['images_per_s']:.2f}x,"
+                  f" text query {f32['text_p50'] / b16['text_p50']:.2f}x")
     load = [max(a, b) for a, b in zip(load, os.getloadavg())]
     print(f"load average up to {load[0]:.1f}")
     raw = {"|".join(map(str, k)): v for k, v in results.items()}
@@ -219,7 +277,8 @@ def main():
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump({"machine": {"cores": os.cpu_count(), "torch": torch.__version__,
                                    "loadavg_max": load, "rounds": args.rounds, "seconds": args.seconds},
-                       "results": raw, "int8_vs_fp32": agreement}, f, indent=1)
+                       "results": raw, "int8_vs_fp32": agreement, "bf16_vs_fp32": bf16_agreement},
+                      f, indent=1)
 
 
 if __name__ == "__main__":
