@@ -15,6 +15,7 @@
 #include <set>
 #include <sstream>
 
+#include "capi_model.hpp"
 #include "cbir.h"
 #include "test_model_util.hpp"
 
@@ -23,10 +24,8 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-struct Closer {
-  void operator()(cbir_model_t* m) const { cbir_model_close(m); }
-};
-using ModelPtr = std::unique_ptr<cbir_model_t, Closer>;
+using cbir_test::info_of;
+using cbir_test::ModelPtr;
 
 const std::string kShipped = CBIR_SOURCE_DIR "/models/tiny-bilingual";
 const std::string kGallery = CBIR_SOURCE_DIR "/examples/data/gallery";
@@ -48,12 +47,7 @@ ModelPtr open_ok(const std::string& dir, int32_t precision) {
   return m;
 }
 
-std::string compute_precision(const cbir_model_t* m) {
-  cbir_model_info_t info;
-  info.version = sizeof info;
-  REQUIRE(cbir_model_info(&info, m) == CBIR_OK);
-  return info.compute_precision;
-}
+std::string compute_precision(const cbir_model_t* m) { return info_of(m).compute_precision; }
 
 // Sets an environment variable for one scope.
 class ScopedEnv {
@@ -231,10 +225,7 @@ TEST_CASE("bf16 follows fp32 on the shipped model: embeddings, zero-shot, search
 TEST_CASE("a collection built in one precision answers queries made in the other") {
   REQUIRE_NATIVE_BF16();
   ModelPtr f = open_ok(kShipped, CBIR_PRECISION_FP32), h = open_ok(kShipped, CBIR_PRECISION_BF16);
-  cbir_model_info_t fi, hi;
-  fi.version = hi.version = sizeof fi;
-  REQUIRE(cbir_model_info(&fi, f.get()) == CBIR_OK);
-  REQUIRE(cbir_model_info(&hi, h.get()) == CBIR_OK);
+  const cbir_model_info_t fi = info_of(f.get()), hi = info_of(h.get());
   CHECK(std::string(fi.fingerprint) == hi.fingerprint);  // one model, whatever it computes in
 
   std::vector<std::string> files;
@@ -293,10 +284,7 @@ TEST_CASE("bf16 follows fp32 on every tiny test bundle family") {
     INFO("bundle " << dir);
     const json ref = cbir_test::read_json(dir + "/reference.json");
     ModelPtr f = open_ok(dir, CBIR_PRECISION_FP32), h = open_ok(dir, CBIR_PRECISION_BF16);
-    cbir_model_info_t info;
-    info.version = sizeof info;
-    REQUIRE(cbir_model_info(&info, f.get()) == CBIR_OK);
-    const size_t dim = size_t(info.dim);
+    const size_t dim = size_t(info_of(f.get()).dim);
     // Random weights and tiny widths: bf16's 8-bit mantissa shows more than on a trained model.
     std::vector<std::string> texts;
     if (ref.contains("texts"))

@@ -16,6 +16,7 @@
 #include <malloc.h>
 #endif
 
+#include "capi_model.hpp"
 #include "cbir.h"
 #include "own_malloc.hpp"
 #include "golden.hpp"
@@ -26,10 +27,8 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-struct Closer {
-  void operator()(cbir_model_t* m) const { cbir_model_close(m); }
-};
-using ModelPtr = std::unique_ptr<cbir_model_t, Closer>;
+using cbir_test::info_of;
+using cbir_test::ModelPtr;
 
 ModelPtr open_model(const std::string& dir, int32_t batch = 0) {
   cbir_model_options_t o = CBIR_MODEL_OPTIONS_INIT;
@@ -40,13 +39,6 @@ ModelPtr open_model(const std::string& dir, int32_t batch = 0) {
   INFO(cbir_last_error());
   REQUIRE(cbir_model_open(&m, dir.c_str(), &o) == CBIR_OK);
   return ModelPtr(m);
-}
-
-cbir_model_info_t info_of(const cbir_model_t* m) {
-  cbir_model_info_t info;
-  info.version = sizeof info;
-  REQUIRE(cbir_model_info(&info, m) == CBIR_OK);
-  return info;
 }
 
 // The first bundle of `family` (and `pooling`, for DINOv2) that make_test_models wrote.
@@ -338,6 +330,13 @@ TEST_CASE("image batches: pixels, tensors, files and buffers, with a status per 
 
   SECTION("files and buffers: good images embed, bad ones are reported, the batch goes on") {
     CBIR_REQUIRE_GOLDEN(golden);
+    if (!cbir_test::read_json(root + "/index.json").value("golden", false)) {
+      // The golden data is here now but was not when the bundles were made (by hand, or
+      // scripts/test --no-golden before): their references are of generated pixels.
+      WARN("SKIPPED: " << root << " was made without the golden data; rerun ctest, whose "
+                       "make_test_models fixture remakes it");
+      return;
+    }
     std::vector<std::string> paths;
     std::vector<std::vector<float>> expect;  // reference rows of the good images (Pillow pixels)
     for (const json& img : ref["images"]) {
