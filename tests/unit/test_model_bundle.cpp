@@ -364,7 +364,7 @@ TEST_CASE("devices and precisions a build cannot run are refused before loading"
   expect_refused(dir.str(), CBIR_EINVAL, "device 'cuda:x'", o);
   o = cpu();
   o.precision = Precision::fp16;
-  expect_refused(dir.str(), CBIR_EUNSUPPORTED, "fp16 and bf16 run only on CUDA", o);
+  expect_refused(dir.str(), CBIR_EUNSUPPORTED, "precision fp16 runs only on CUDA", o);
   o = cpu();
   o.batch_size = 0;
   expect_refused(dir.str(), CBIR_EINVAL, "batch_size", o);

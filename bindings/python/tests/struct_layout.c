@@ -43,6 +43,7 @@ int main(void) {
   FIELD(cbir_model_info_t, mean);
   FIELD(cbir_model_info_t, std);
   FIELD(cbir_model_info_t, pooling);
+  FIELD(cbir_model_info_t, compute_precision);
   SIZE(cbir_pixels_t);
   FIELD(cbir_pixels_t, data);
   FIELD(cbir_pixels_t, width);

@@ -171,3 +171,15 @@ def _is_excerpt(snippet, lines):
     want = textwrap.dedent(snippet.strip("\n"))
     n = want.count("\n") + 1
     return any(textwrap.dedent("\n".join(lines[i:i + n])) == want for i in range(len(lines)))
+
+
+def test_precision_auto_follows_the_cpu():
+    native = bool(cbir.features() & 8)  # CBIR_FEATURE_CPU_BF16
+    assert native == bool({"avx512_bf16", "amx_bf16"} & set(cbir.cpu_features()))
+    with cbir.Model(MODEL, device="cpu", precision="auto") as m:
+        assert m.info.compute_precision == ("bf16" if native else "fp32")
+    with cbir.Model(MODEL, device="cpu") as m:  # the C default stays fp32
+        assert m.info.compute_precision == "fp32"
+    if not native:
+        with pytest.raises(cbir.UnsupportedError, match="no bf16 instructions"):
+            cbir.Model(MODEL, device="cpu", precision="bf16")
