@@ -333,8 +333,9 @@ typedef struct cbir_model_t cbir_model_t;
  * FP32: everywhere. FP16: CUDA only. BF16: CUDA, or a CPU with bf16 instructions
  *   (CBIR_FEATURE_CPU_BF16); elsewhere refused with CBIR_EUNSUPPORTED, since bf16 would run
  *   emulated, slower than fp32. On such a CPU it ran ViT-B-16 images 1.8-2.0x and text
- *   queries 2.0-2.4x faster than FP32 (one and two threads), and agrees with it to a cosine of
- *   about 0.9999 (README, "Which precision").
+ *   queries 1.8-2.1x faster than FP32 (one and two threads), and agrees with it to a centred
+ *   cosine of 0.999 or better (README, "Which precision"). Image towers run wholly in bf16; text
+ *   towers run their matrix products in bf16 and the rest in fp32 (autocast), for accuracy.
  * AUTO: BF16 on a CPU with bf16 instructions, FP32 on other CPUs; on CUDA FP32 (FP16 for an fp16
  *   bundle). The `cbir` command uses AUTO by default. The C default stays FP32 so that a program
  *   written against an earlier version gets the same vectors and the same speed it was tested

@@ -32,3 +32,22 @@ def threads(n, precision="fp32"):
         ctypes.CDLL("libblas.so.3").openblas_set_num_threads(n if fp32 else 1)
     except (OSError, AttributeError):
         pass
+
+
+def bf16(tower, text):
+    """A scripted fp32 tower run in bf16 on the CPU as cbir runs it (lib/model/torchscript.cpp):
+    an image tower wholly converted, its input cast to bf16; a text tower with only its Linear
+    layers converted and each call under autocast (matrix products in bf16, the residual stream
+    and LayerNorm in fp32). Returns a callable; converts `tower` in place."""
+    import torch
+    if not text:
+        tower.to(torch.bfloat16)
+        return lambda x: tower(x.to(torch.bfloat16))
+    for _, sub in tower.named_modules():
+        if sub.original_name == "Linear":
+            sub.to(torch.bfloat16)
+
+    def run(ids):
+        with torch.autocast("cpu", dtype=torch.bfloat16, cache_enabled=False):
+            return tower(ids)
+    return run

@@ -9,7 +9,8 @@ same full-size bundle, the same inputs, the same machine, in the same run.
                SIDE": {metric: value}}, "int8_vs_fp32": {"image_min_cosine", "text_min_cosine"}}
 
 Model: Chinese-CLIP ViT-B-16 + RoBERTa-wwm-ext-base at full size with random weights, fp32,
-bf16 (the fp32 bundle converted at open: cbir with CBIR_PRECISION_BF16, Python with .to(bfloat16);
+bf16 (the fp32 bundle converted at open: cbir with CBIR_PRECISION_BF16; Python eager wholly
+.to(bfloat16), Python traced as cbir runs it, bench/harness/like_cbir.py;
 only on a CPU with bf16 instructions, as cbir refuses it elsewhere) and int8 (dynamic int8 Linear
 layers), made by tools/export/make_test_models.py --full-size through
 the real exporter (into --models, default bench/out/models: minutes and ~1.5 GB the first time).
@@ -127,24 +128,18 @@ def python_towers(models, bundle, precision):
     eager = {"image": export.with_precision(export.ClipImageTower(model).eval(), q),
              "text": export.with_precision(export.ClipTextTower(model).eval(), q)}
     traced = {t: torch.jit.load(os.path.join(bundle, f"{t}.pt")).eval() for t in ("image", "text")}
-    if bf16:
+    if bf16:  # eager: whole towers in bf16; traced: as cbir runs them
         eager = {t: m.to(torch.bfloat16) for t, m in eager.items()}
-        traced = {t: m.to(torch.bfloat16) for t, m in traced.items()}
-        eager["image"] = bf16_input(eager["image"])
-        traced["image"] = bf16_input(traced["image"])
+        eager["image"] = (lambda tower: lambda x: tower(x.to(torch.bfloat16)))(eager["image"])
+        traced = {t: like_cbir.bf16(m, t == "text") for t, m in traced.items()}
     return {"python eager": eager, "python traced": traced}
-
-
-def bf16_input(tower):
-    """The image tower fed bf16 pixels (cbir converts its float input before the call too)."""
-    return lambda x: tower(x.to(torch.bfloat16))
 
 
 def bf16_vs_fp32(bundle, x, trimmed):
     """Lowest centred cosine (each set's mean row subtracted first) and lowest plain cosine
     between the fp32 bundle's towers run in fp32 and in bf16, over the inputs."""
     f = {t: torch.jit.load(os.path.join(bundle, f"{t}.pt")).eval() for t in ("image", "text")}
-    h = {t: torch.jit.load(os.path.join(bundle, f"{t}.pt")).eval().to(torch.bfloat16)
+    h = {t: like_cbir.bf16(torch.jit.load(os.path.join(bundle, f"{t}.pt")).eval(), t == "text")
          for t in ("image", "text")}
 
     def agree(a, b):
@@ -154,7 +149,7 @@ def bf16_vs_fp32(bundle, x, trimmed):
                 "plain": cos(a, b, dim=-1).min().item()}
 
     with torch.inference_mode():
-        image = agree(f["image"](x), h["image"](x.to(torch.bfloat16)))
+        image = agree(f["image"](x), h["image"](x))
         text = agree(torch.cat([f["text"](r) for r in trimmed]),
                      torch.cat([h["text"](r) for r in trimmed]))
     return {"image": image, "text": text}

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include <ATen/Context.h>
+#include <ATen/autocast_mode.h>
 #include <torch/cuda.h>
 #include <torch/script.h>
 #include <torch/version.h>
@@ -32,11 +33,51 @@ torch::Dtype dtype_of(Precision p) {
   }
 }
 
+// Runs LibTorch's CPU autocast in bf16 for one scope on this thread (it is thread-local), with
+// no cast cache: the weights it needs in bf16 are converted once, at load.
+class CpuAutocastBf16 {
+ public:
+  explicit CpuAutocastBf16(bool on)
+      : on_(on), was_(at::autocast::is_cpu_enabled()), dtype_(at::autocast::get_autocast_cpu_dtype()),
+        cache_(at::autocast::is_autocast_cache_enabled()) {
+    if (!on_) return;
+    at::autocast::set_cpu_enabled(true);
+    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+    at::autocast::set_autocast_cache_enabled(false);
+  }
+  ~CpuAutocastBf16() {
+    if (!on_) return;
+    at::autocast::set_cpu_enabled(was_);
+    at::autocast::set_autocast_cpu_dtype(dtype_);
+    at::autocast::set_autocast_cache_enabled(cache_);
+  }
+  CpuAutocastBf16(const CpuAutocastBf16&) = delete;
+  CpuAutocastBf16& operator=(const CpuAutocastBf16&) = delete;
+
+ private:
+  bool on_, was_;
+  at::ScalarType dtype_;
+  bool cache_;
+};
+
+// Whether a TorchScript submodule is an nn.Linear (its class name, whatever mangling prefix).
+bool is_linear(const torch::jit::Module& m) {
+  const std::string name = m.type()->name() ? m.type()->name()->name() : "";
+  return name == "Linear";
+}
+
 // One loaded TorchScript tower. forward() is safe to call from several threads at once:
 // LibTorch's graph executors lock their own compilation, and inference reads only.
 class Tower {
  public:
-  Tower(const std::string& path, const TorchScriptOptions& opts, const char* what)
+  // `mixed_bf16`: for bf16 on the CPU, only the Linear layers' weights become bf16 and
+  // autocast runs each call: matrix products in bf16, the residual stream, LayerNorm and the
+  // rest in fp32. Measured on a full-size RoBERTa-base text tower over the golden texts:
+  // lowest centred cosine to fp32 0.99932 against 0.99860 for the whole tower in bf16, at the
+  // same speed (26.4 against 26.9 ms a query). Image towers stay wholly bf16: they meet the goal
+  // that way (0.99904) and the mixed scheme cost 10% of their speed.
+  Tower(const std::string& path, const TorchScriptOptions& opts, const char* what,
+        bool mixed_bf16 = false)
       : path_(path), what_(what), dim_(opts.dim), dtype_(dtype_of(opts.precision)) {
     if (opts.device.cuda) {
 #ifdef CBIR_WITH_CUDA
@@ -66,10 +107,18 @@ class Tower {
                                  "; re-export the bundle with tools/export");
     }
     module_.eval();
-    // bf16/fp16: every floating-point weight converted once, here; the towers cast their input
-    // to their weights' dtype and return float32 (tools/export). On the CPU LibTorch's bf16
-    // layer_norm and softmax accumulate in float32 (docs/precision.md has the measurements).
-    if (dtype_ != torch::kFloat) module_.to(dtype_);
+    // bf16/fp16: the weights are converted once, here; the towers cast their input to their
+    // weights' dtype and return float32 (tools/export).
+    autocast_ = mixed_bf16 && !opts.device.cuda && dtype_ == torch::kBFloat16;
+    if (autocast_) {
+      for (const auto& sub : module_.named_modules()) {
+        torch::jit::Module linear = sub.value;  // a handle on the same submodule
+        if (is_linear(linear)) linear.to(torch::kBFloat16);
+      }
+      dtype_ = torch::kFloat;  // the input stays as it is; autocast casts per operation
+    } else if (dtype_ != torch::kFloat) {
+      module_.to(dtype_);
+    }
   }
 
   // Runs the tower on `input` (already on the CPU, float or int64) and copies [n, dim] floats
@@ -78,6 +127,7 @@ class Tower {
     const int64_t n = input.size(0);
     try {
       c10::InferenceMode guard;
+      CpuAutocastBf16 autocast(autocast_);
       torch::Tensor x = input;
       if (x.is_floating_point()) x = x.to(device_, dtype_);
       else if (device_.is_cuda()) x = x.to(device_);
@@ -119,6 +169,7 @@ class Tower {
   int64_t dim_;
   torch::Dtype dtype_;
   torch::Device device_{torch::kCPU};
+  bool autocast_ = false;
   mutable torch::jit::Module module_;  // forward() is not const, but inference reads only
 };
 
@@ -147,7 +198,7 @@ class TorchScriptImage final : public ImageEncoder {
 class TorchScriptText final : public TextEncoder {
  public:
   TorchScriptText(const std::string& path, const TorchScriptOptions& opts)
-      : tower_(path, opts, "text"), first_plan_(keeps_first_plan_for(opts)) {}
+      : tower_(path, opts, "text", /*mixed_bf16=*/true), first_plan_(keeps_first_plan_for(opts)) {}
   bool keeps_first_plan() const override { return first_plan_; }
   void encode(const int64_t* ids, size_t n, int len, float* out) const override {
     auto x = torch::from_blob(const_cast<int64_t*>(ids), {static_cast<int64_t>(n), len},

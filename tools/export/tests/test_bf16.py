@@ -1,6 +1,7 @@
-"""bf16 on the CPU as cbir runs it (lib/model/torchscript.cpp): the exported fp32 towers, scripted,
-every floating-point weight converted with .to(bfloat16) at load, input cast to bf16, output
-float32. Here on full-size random-weight models of the reference architectures, against fp32 of
+"""bf16 on the CPU as cbir runs it (lib/model/torchscript.cpp, mirrored by
+bench/harness/like_cbir.py): the exported fp32 towers, scripted; an image tower wholly converted
+with .to(bfloat16), its input cast to bf16; a text tower with only its Linear layers in bf16,
+run under autocast (the residual stream and LayerNorm in fp32); output float32. Here on full-size random-weight models of the reference architectures, against fp32 of
 the same towers: the lowest centred cosine (each set's mean row subtracted first, so the
 direction all rows share does not hide differences) must be >= 0.999 for images and texts.
 
@@ -21,10 +22,15 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+import sys
+
 import cnclip
 import dinov2
 import export
 import make_test_models
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "bench"))
+from harness import like_cbir  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
@@ -72,8 +78,8 @@ def centred_cosine(tower: torch.nn.Module, x: torch.Tensor) -> float:
     scripted = torch.jit.script(tower.eval())
     with torch.inference_mode():
         want = F.normalize(scripted(x).float(), dim=1)
-        scripted = scripted.to(torch.bfloat16)
-        got = F.normalize(scripted(x.to(torch.bfloat16) if x.is_floating_point() else x).float(), dim=1)
+        run = like_cbir.bf16(scripted, text=not x.is_floating_point())
+        got = F.normalize(run(x).float(), dim=1)
     assert got.shape == want.shape and torch.isfinite(want).all() and torch.isfinite(got).all()
     return F.cosine_similarity(got - got.mean(0), want - want.mean(0), dim=1).min().item()
 
