@@ -29,7 +29,7 @@ const char* const kIndexUsage =
     "  --workers N          decoding threads (default: one per core)\n"
     "  --commit-every N     commit after N items (default 256)\n"
     "  --fast               decode large JPEGs at reduced scale (faster, slightly different)\n"
-    "  --threads N          inference threads\n"
+    "  --threads N          inference threads (default: one per core)\n"
     "  --device DEV         cpu, cuda, cuda:N or auto (default)\n"
     "  --precision P        auto (default: bf16 where the CPU has it), fp32, bf16 or fp16\n"
     "  --json               print the summary as one JSON object\n"

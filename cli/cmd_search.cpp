@@ -37,7 +37,7 @@ const char* const kSearchUsage =
     "  --prefix P        only items whose path starts with P\n"
     "  --ef-search N     hnsw: search breadth for this query\n"
     "  --nprobe N        ivf: lists probed for this query\n"
-    "  --threads N       inference threads\n"
+    "  --threads N       inference threads (default: one per core)\n"
     "  --device DEV      cpu, cuda, cuda:N or auto (default)\n"
     "  --precision P     auto (default: bf16 where the CPU has it), fp32, bf16 or fp16\n"
     "  --json            one JSON object per result\n"

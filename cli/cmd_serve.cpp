@@ -36,7 +36,8 @@ const char* const cli::kServeUsage =
     "  --refresh S         take in what others committed to the collection every S seconds\n"
     "                      (default 5; 0: never)\n"
     "  --workers N         threads answering requests (default 8)\n"
-    "  --threads N         inference threads\n"
+    "  --threads N         inference threads per request (default: the process setting,\n"
+    "                      one here; requests run side by side on the workers)\n"
     "  --device DEV        cpu, cuda, cuda:N or auto (default)\n"
     "  --precision P       auto (default: bf16 where the CPU has it), fp32, bf16 or fp16\n"
     "  --log               print one line per request to stderr\n";
@@ -135,7 +136,7 @@ int cmd_serve(int argc, char** argv) {
   long refresh_s = args.get_int("--refresh", 5, 0, 86400);
   auto workers = static_cast<size_t>(args.get_int("--workers", 8, 1, 1024));
 
-  ModelPtr model = open_model(args);
+  ModelPtr model = open_model(args, 0, /*all_cores=*/false);
   CollectionPtr coll = open_collection(args, model.get(), false, /*read_only=*/true);
   serve::Gallery gallery(model.get(), coll.get(), limits);
   serve::Thumbnails thumbnails(coll.get(), thumb_side, cache_bytes);

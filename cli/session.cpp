@@ -1,6 +1,7 @@
 #include "session.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -23,10 +24,14 @@ std::string db_dir(const Args& args) {
   return "cbir-index";
 }
 
-ModelPtr open_model(const Args& args, uint32_t towers) {
+ModelPtr open_model(const Args& args, uint32_t towers, bool all_cores) {
   cbir_model_options_t opts = CBIR_MODEL_OPTIONS_INIT;
-  // The model sizes OpenMP's and OpenBLAS's pools for its precision (cbir.h, `threads`).
-  if (args.has("--threads")) opts.threads = static_cast<int32_t>(args.get_int("--threads", 0, 0, 1024));
+  // The model sizes OpenMP's and OpenBLAS's pools for its precision (cbir.h, `threads`). Left
+  // to the process default, LibTorch runs one OpenMP thread here, so bf16 (oneDNN on OpenMP)
+  // indexed at half speed on 2 cores: 4.9 against 9.1 images/s (bench/README.md).
+  const long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  const long fallback = all_cores && cores > 0 ? cores : 0;
+  opts.threads = static_cast<int32_t>(args.get_int("--threads", fallback, 0, 1024));
   const std::string precision = args.get("--precision", "auto");
   if (precision == "auto") opts.precision = CBIR_PRECISION_AUTO;
   else if (precision == "fp32") opts.precision = CBIR_PRECISION_FP32;

@@ -28,8 +28,10 @@ using ModelPtr = std::unique_ptr<cbir_model_t, ModelCloser>;
 using CollectionPtr = std::unique_ptr<cbir_collection_t, CollectionCloser>;
 
 // Opens the model that --model/--device/--threads/--precision name (precision auto by default:
-// bf16 on a CPU that has it, cbir.h); `towers`: CBIR_TOWER_* to load (0: all).
-ModelPtr open_model(const Args& args, uint32_t towers = 0);
+// bf16 on a CPU that has it, cbir.h); `towers`: CBIR_TOWER_* to load (0: all). Threads default
+// to one per core when `all_cores`, else to the process setting (cbir serve: its requests run
+// side by side, each on one thread).
+ModelPtr open_model(const Args& args, uint32_t towers = 0, bool all_cores = true);
 cbir_model_info_t model_info(const cbir_model_t* model);
 
 // Opens the collection at db_dir(). `create`: make it for this model when missing (spec from

@@ -34,6 +34,16 @@ def threads(n, precision="fp32"):
         pass
 
 
+def native_bf16():
+    """Whether the CPU has bf16 instructions (cbir's test: avx512_bf16 or AMX), as /proc/cpuinfo says."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            flags = set(f.read().split())
+    except OSError:
+        return False
+    return bool(flags & {"avx512_bf16", "amx_bf16"})
+
+
 def bf16(tower, text):
     """A scripted fp32 tower run in bf16 on the CPU as cbir runs it (lib/model/torchscript.cpp):
     an image tower wholly converted, its input cast to bf16; a text tower with only its Linear

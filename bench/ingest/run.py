@@ -2,7 +2,7 @@
 model alone, on the same JPEG folder, the same bundle, the same machine, in the same run.
 
     /usr/bin/python3 bench/ingest/run.py [--quick] [--json PATH] [--images N] [--rounds R]
-                                         [--precisions fp32,int8] [--workers W]
+                                         [--precisions fp32,bf16,int8] [--workers W]
                                          [--models DIR] [--build DIR]
 
   --quick        16 images, 1 round (a minute or two once the bundles exist): checks it works
@@ -24,11 +24,17 @@ Sides, each a separate process timed by wall clock from start to exit:
                 own image.pt through torch.jit.load under torch.no_grad(), L2-normalised vectors
                 collected in numpy (no database: that only flatters it)
   model alone   torch.jit.load(image.pt) on pre-made [8, 3, 224, 224] tensors, N images; only the
-                forward calls are timed (the ceiling any pipeline can reach on this machine)
+                forward calls are timed (the ceiling any pipeline can reach on this machine), with
+                the threads cbir index gives the model (one per core, split for the precision)
   cbir ingest   the cbir side's own "seconds" (its --json summary): the ingest run alone, without
                 process start, bundle open and warm-up, so timed like "model alone" is
 The model is Chinese-CLIP ViT-B-16 at full size with random weights (bench/model's bundles), fp32
-and int8 (dynamic int8 Linear layers). Goal (issue 7): cbir >= 90% of the model-alone rate.
+and int8 (dynamic int8 Linear layers), and bf16: the fp32 bundle run by `cbir index --precision
+bf16` (where the CPU has bf16 instructions; skipped elsewhere). cbir is always given its
+precision by name (the CLI's default is auto). In the bf16 row the Python pipeline stays the
+original fp32 one (the reference users have) and "model alone" is the bundle in bf16 as cbir
+runs it (bench/harness/like_cbir.py). Goals: cbir >= 90% of the model-alone rate (issue 7);
+bf16 >= 2.5x the Python pipeline (issue 23).
 """
 import argparse
 import importlib.util
@@ -86,12 +92,16 @@ def python_pipeline(folder, bundle, workers):
     print(len(np.concatenate(vectors)))
 
 
-def model_alone(bundle, n):
-    """Prints the seconds the forward calls on n images (batches of 8) took."""
+def model_alone(bundle, n, precision):
+    """Prints the seconds the forward calls on n images (batches of 8) took, with the threads
+    `cbir index` gives the model (one per core, split for the precision)."""
     like_cbir.malloc_reuse()
+    like_cbir.threads(os.cpu_count(), precision)
     import torch
 
     model = torch.jit.load(os.path.join(bundle, "image.pt")).eval()
+    if precision == "bf16":
+        model = like_cbir.bf16(model, text=False)
     x = torch.randn(BATCH, 3, 224, 224)
     with torch.no_grad():
         model(x)  # the first calls profile and optimise the graph: not part of the rate
@@ -124,7 +134,8 @@ def make_models(models):
         print(f"making the full-size bundles in {models} (minutes)...", flush=True)
         subprocess.run([sys.executable, os.path.join(ROOT, "tools", "export", "make_test_models.py"),
                         models, "--full-size"], check=True)
-    return {p: os.path.join(models, KEY if p == "fp32" else f"{KEY}-{p}") for p in ("fp32", "int8")}
+    # bf16 runs the fp32 bundle, converted at open
+    return {p: os.path.join(models, KEY if p != "int8" else f"{KEY}-{p}") for p in ("fp32", "bf16", "int8")}
 
 
 def find_cbir(build):
@@ -141,13 +152,16 @@ def timed(cmd, env=None):
     return time.perf_counter() - t0, out
 
 
-def run_side(side, cbir, folder, bundle, n, workers, tmp):
+def run_side(side, cbir, folder, bundle, precision, n, workers, tmp):
     """(seconds, images) of one side once."""
     me = [sys.executable, os.path.abspath(__file__)]
     if side == "cbir":
         db = tempfile.mkdtemp(dir=tmp)
         shutil.rmtree(db)  # a fresh collection each run
-        seconds, out = timed([cbir, "index", folder, "--db", db, "--model", bundle, "--quiet", "--json"])
+        # an int8 bundle runs in int8 whatever is asked; fp32 and bf16 are named
+        named = [] if precision == "int8" else ["--precision", precision]
+        seconds, out = timed([cbir, "index", folder, "--db", db, "--model", bundle, "--quiet", "--json"]
+                             + named)
         summary = json.loads(out)
         if summary["added"] != n or summary["failed"]:
             sys.exit(f"run.py: cbir index added {summary['added']} of {n}: {summary['failures']}")
@@ -158,7 +172,7 @@ def run_side(side, cbir, folder, bundle, n, workers, tmp):
         if int(out.split()[-1]) != n:
             sys.exit(f"run.py: the Python pipeline made {out.split()[-1]} vectors of {n}")
         return seconds, n, None
-    _, out = timed(me + ["--child-model", bundle, str(n)])
+    _, out = timed(me + ["--child-model", bundle, str(n), precision])
     return float(out.split()[-1]), (n + BATCH - 1) // BATCH * BATCH, None
 
 
@@ -166,13 +180,13 @@ def main():
     if len(sys.argv) > 1 and sys.argv[1] == "--child-python":
         return python_pipeline(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     if len(sys.argv) > 1 and sys.argv[1] == "--child-model":
-        return model_alone(sys.argv[2], int(sys.argv[3]))
+        return model_alone(sys.argv[2], int(sys.argv[3]), sys.argv[4])
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true")
     p.add_argument("--json")
     p.add_argument("--images", type=int)
     p.add_argument("--rounds", type=int)
-    p.add_argument("--precisions", default="fp32,int8")
+    p.add_argument("--precisions", default="fp32,bf16,int8" if like_cbir.native_bf16() else "fp32,int8")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--models", default=os.path.join(ROOT, "bench", "out", "models"))
     p.add_argument("--build")
@@ -190,8 +204,8 @@ def main():
             for precision in args.precisions.split(","):
                 order = sides if r % 2 == 0 else sides[::-1]
                 for side in order:
-                    seconds, done, ingest_s = run_side(side, cbir, folder, bundles[precision], n,
-                                                       args.workers, tmp)
+                    seconds, done, ingest_s = run_side(side, cbir, folder, bundles[precision],
+                                                       precision, n, args.workers, tmp)
                     for name, sec in ((side, seconds), ("cbir ingest", ingest_s)):
                         if sec is None:
                             continue

@@ -104,10 +104,12 @@ long peak_rss_kb() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 8) {
-    std::fprintf(stderr, "usage: bench_query BUNDLE COLLECTION N THREADS SECONDS QUERIES SPEC [SPEC...]\n");
+  if (argc < 9) {
+    std::fprintf(stderr, "usage: bench_query BUNDLE COLLECTION N THREADS SECONDS QUERIES "
+                         "PRECISION SPEC [SPEC...]\n");
     return 2;
   }
+  const std::string precision = argv[7];  // fp32, bf16 or auto
   const std::string dir = argv[2];
   const size_t n = std::strtoull(argv[3], nullptr, 10), k = 10;
   const double seconds = std::atof(argv[5]);
@@ -115,6 +117,9 @@ int main(int argc, char** argv) {
   cbir_model_options_t mo = CBIR_MODEL_OPTIONS_INIT;
   mo.device = "cpu";
   mo.threads = std::atoi(argv[4]);
+  mo.precision = precision == "bf16"   ? CBIR_PRECISION_BF16
+                 : precision == "auto" ? CBIR_PRECISION_AUTO
+                                       : CBIR_PRECISION_FP32;
   mo.verify_hashes = 0;  // its seconds of sha256 are not what is measured here
   cbir_model_t* model = nullptr;
   check(cbir_model_open(&model, argv[1], &mo), "open model");
@@ -183,10 +188,10 @@ int main(int argc, char** argv) {
     return std::make_pair(ms[ms.size() / 2], fill_truth ? 1.0 : double(hits) / double(texts.size() * k));
   };
   const auto text = latency_ms(seconds, embed);
-  std::printf("{\"n\": %zu, \"dim\": %zu, \"k\": %zu, \"threads\": %d, \"fill_s\": %.1f, "
-              "\"embed_p50_ms\": %.3f, \"embed_p95_ms\": %.3f, \"specs\": [",
-              n, dim, k, mo.threads, fill_s, text.first, text.second);
-  for (int a = 7; a < argc; ++a) {
+  std::printf("{\"n\": %zu, \"dim\": %zu, \"k\": %zu, \"threads\": %d, \"precision\": \"%s\", "
+              "\"fill_s\": %.1f, \"embed_p50_ms\": %.3f, \"embed_p95_ms\": %.3f, \"specs\": [",
+              n, dim, k, mo.threads, precision.c_str(), fill_s, text.first, text.second);
+  for (int a = 8; a < argc; ++a) {
     const std::string spec = argv[a];
     const auto t = Clock::now();
     if (!has_index(c, argv[a])) check(cbir_collection_rebuild(c, argv[a]), "rebuild");
@@ -198,7 +203,7 @@ int main(int argc, char** argv) {
     });
     std::printf("%s{\"spec\": \"%s\", \"build_s\": %.2f, \"search_p50_ms\": %.3f, \"search_p95_ms\": %.3f, "
                 "\"query_p50_ms\": %.3f, \"query_p95_ms\": %.3f",
-                a > 7 ? ", " : "", argv[a], build_s, only.first, only.second, whole.first, whole.second);
+                a > 8 ? ", " : "", argv[a], build_s, only.first, only.second, whole.first, whole.second);
     // Recall against flat's answers (flat must come first), and for an ANN index its
     // latency/recall trade-off over the per-call nprobe or efSearch.
     if (spec == "flat" && truth.empty()) pass(nullptr);

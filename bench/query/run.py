@@ -86,6 +86,8 @@ def main():
     ap.add_argument("--n", type=int, default=1000000)
     ap.add_argument("--specs", help="';'-separated cbir index specs (default: bench/store's)")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--precision", default="fp32", choices=("fp32", "bf16", "auto"),
+                    help="cbir's model precision (the Python reference stays the bundle's own)")
     ap.add_argument("--seconds", type=float, default=3.0, help="per figure")
     ap.add_argument("--json", help="also write the figures here")
     args = ap.parse_args()
@@ -100,7 +102,8 @@ def main():
         with open(queries, "w", encoding="utf-8") as f:
             f.write("\n".join(texts) + "\n")
         out = subprocess.run([exe, args.bundle, args.collection, str(args.n), str(args.threads),
-                              str(args.seconds), queries, *specs], check=True, capture_output=True,
+                              str(args.seconds), queries, args.precision, *specs], check=True,
+                             capture_output=True,
                              text=True).stdout
     result = json.loads(out)
     p50, p95 = python_query_ms(args.bundle, texts, args.threads, args.seconds)
@@ -109,7 +112,7 @@ def main():
     result["bundle"] = os.path.basename(os.path.normpath(args.bundle))
 
     print(f"{result['bundle']}, {args.n:,} vectors of {result['dim']}, k={result['k']}, "
-          f"{args.threads} thread(s); Python reference: tokenize + encode {p50:.2f} / {p95:.2f} ms")
+          f"{args.threads} thread(s), cbir in {args.precision}; Python reference: tokenize + encode {p50:.2f} / {p95:.2f} ms")
     print("| spec | build s | cbir query p50 / p95 ms | of which search p50 ms | cbir encode p50 ms |")
     print("| --- | ---: | ---: | ---: | ---: |")
     for s in result["specs"]:

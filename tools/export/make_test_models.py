@@ -208,10 +208,10 @@ def make_clip(out: str, key: str, cfg: dict, inputs: Inputs, seed: int, precisio
             "checkpoint": os.path.relpath(ckpt, out)}
 
 
-def make_dino(out: str, key: str, cfg: dict, inputs: Inputs, seed: int) -> List[dict]:
+def make_dino(out: str, key: str, cfg: dict, inputs: Inputs, seed: int,
+              poolings=dinov2.POOLINGS) -> List[dict]:
     ckpt_dir = os.path.join(out, "checkpoints")
-    suffix = "_reg4" if cfg["num_register_tokens"] else ""
-    ckpt = os.path.join(ckpt_dir, f"dinov2_tiny{suffix}_pretrain.pth")
+    ckpt = os.path.join(ckpt_dir, f"{key}_pretrain.pth")
     cfg_path = os.path.join(ckpt_dir, f"{key}.json")
     model = dinov2.DinoV2(cfg)
     randomize(model, seed)
@@ -220,7 +220,7 @@ def make_dino(out: str, key: str, cfg: dict, inputs: Inputs, seed: int) -> List[
     backbone = dinov2.load_checkpoint(ckpt, "", cfg=cfg)
     entries, x = inputs.images("dino224", dinov2.IMAGE_MEAN, dinov2.IMAGE_STD)
     made = []
-    for pooling in dinov2.POOLINGS:
+    for pooling in poolings:
         name = f"{key}-{pooling}"
         folder = os.path.join(out, name)
         if export.main(["dinov2", "--config", cfg_path, "--checkpoint", ckpt, "--pooling", pooling,
@@ -238,7 +238,8 @@ def main(argv=None) -> int:
     p.add_argument("out")
     p.add_argument("--full-size", action="store_true",
                    help="also ViT-B-16 + RoBERTa-base at full size, random weights, fp32 and int8 "
-                        "(full-vit-b-16*; for benchmarks, not CI: ~1.5 GB and minutes)")
+                        "(full-vit-b-16*), and DINOv2 ViT-S/14 and ViT-B/14 with cls pooling "
+                        "(full-dinov2-vit?14-cls); for benchmarks, not CI: ~2 GB and minutes")
     p.add_argument("--golden", default=os.path.join(REPO, "..", "shared", "golden"),
                    help="golden data folder (the CBIR_GOLDEN_DIR environment variable wins, "
                         "as for the C++ tests)")
@@ -263,6 +264,10 @@ def main(argv=None) -> int:
                                       100, precision))
         for seed, (key, cfg) in enumerate(DINO_MODELS.items(), start=10):
             made += make_dino(args.out, key, cfg, inputs, seed)
+        if args.full_size:
+            for seed, arch in enumerate(("vits14", "vitb14"), start=110):
+                made += make_dino(args.out, f"full-dinov2-{arch}", dinov2.config(arch), inputs, seed,
+                                  poolings=("cls",))
     except ExportError as e:
         print(f"make_test_models.py: {e}", file=sys.stderr)
         return 1

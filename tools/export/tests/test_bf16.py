@@ -35,16 +35,7 @@ from harness import like_cbir  # noqa: E402
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 
-def native_bf16() -> bool:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            flags = set(f.read().split())
-    except OSError:
-        return False
-    return bool(flags & {"avx512_bf16", "amx_bf16"})
-
-
-pytestmark = pytest.mark.skipif(not native_bf16(),
+pytestmark = pytest.mark.skipif(not like_cbir.native_bf16(),
                                 reason="this CPU has no bf16 instructions (cbir refuses bf16 here)")
 
 
