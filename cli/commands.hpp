@@ -24,6 +24,8 @@ std::string json_quote(const std::string& s);
 
 // "\"cpu\": {\"features\": [...], \"native_bf16\": B, \"auto_precision\": \"bf16\"|\"fp32\"}":
 // what cbir_cpu_features() and CBIR_FEATURE_CPU_BF16 say, for version --json and info --json.
+// A JSON array of the space-separated words.
+std::string json_list(const std::string& words);
 std::string cpu_json();
 
 int cmd_version(int argc, char** argv);

@@ -43,30 +43,35 @@ int cmd_version(int argc, char** argv) {
   auto yes = [f](uint32_t bit) { return (f & bit) ? "true" : "false"; };
   if (args.has("--json")) {
     std::printf("{\"version\": %s, \"build\": %s, \"features\": {\"cuda\": %s, \"openmp\": %s, "
-                "\"turbojpeg\": %s}, %s}\n",
+                "\"turbojpeg\": %s}, \"image_formats\": %s, %s}\n",
                 json_quote(cbir_version_string()).c_str(), json_quote(cbir_build_info()).c_str(),
                 yes(CBIR_FEATURE_CUDA), yes(CBIR_FEATURE_OPENMP), yes(CBIR_FEATURE_TURBOJPEG),
-                cpu_json().c_str());
+                json_list(cbir_image_formats()).c_str(), cpu_json().c_str());
     return 0;
   }
   std::printf("cbir %s\n%s\n", cbir_version_string(), cbir_build_info());
   std::printf("features: cuda=%s openmp=%s turbojpeg=%s cpu_bf16=%s\n",
               (f & CBIR_FEATURE_CUDA) ? "yes" : "no", (f & CBIR_FEATURE_OPENMP) ? "yes" : "no",
               (f & CBIR_FEATURE_TURBOJPEG) ? "yes" : "no", (f & CBIR_FEATURE_CPU_BF16) ? "yes" : "no");
+  std::printf("image formats: %s\n", cbir_image_formats());
   return 0;
 }
 
-std::string cpu_json() {
+std::string json_list(const std::string& words) {
   std::string list;
-  const std::string all = cbir_cpu_features();
-  for (size_t start = 0; start < all.size();) {
-    size_t space = all.find(' ', start);
-    if (space == std::string::npos) space = all.size();
-    list += (list.empty() ? "" : ", ") + json_quote(all.substr(start, space - start));
+  for (size_t start = 0; start < words.size();) {
+    size_t space = words.find(' ', start);
+    if (space == std::string::npos) space = words.size();
+    list += (list.empty() ? "" : ", ") + json_quote(words.substr(start, space - start));
     start = space + 1;
   }
+  return "[" + list + "]";
+}
+
+std::string cpu_json() {
+  const std::string list = json_list(cbir_cpu_features());
   const bool bf16 = (cbir_features() & CBIR_FEATURE_CPU_BF16) != 0;
-  return std::string("\"cpu\": {\"features\": [") + list + "], \"native_bf16\": " +
+  return std::string("\"cpu\": {\"features\": ") + list + ", \"native_bf16\": " +
          (bf16 ? "true" : "false") + ", \"auto_precision\": \"" + (bf16 ? "bf16" : "fp32") + "\"}";
 }
 

@@ -39,6 +39,23 @@ endif()
 cbir_require(UTF8PROC_FOUND "utf8proc" "libutf8proc-dev")
 cbir_require(TURBOJPEG_FOUND "the TurboJPEG API of libjpeg-turbo" "libturbojpeg0-dev")
 
+# Photo formats beyond JPEG/PNG/GIF/BMP/TGA/PNM: each optional, found by pkg-config. A format
+# whose library is missing is refused at decode time with CBIR_EIMAGE_FORMAT naming the package;
+# `cbir version` lists what this build decodes.
+set(CBIR_IMAGE_FORMATS "")
+if(PkgConfig_FOUND)
+  pkg_check_modules(LIBWEBP QUIET IMPORTED_TARGET libwebpdemux libwebp)
+  pkg_check_modules(LIBTIFF QUIET IMPORTED_TARGET libtiff-4>=4.5)
+  pkg_check_modules(LIBHEIF QUIET IMPORTED_TARGET libheif)
+  pkg_check_modules(LIBJXL QUIET IMPORTED_TARGET libjxl)
+endif()
+foreach(_fmt WEBP TIFF HEIF JXL)  # AVIF: through libheif
+  if(LIB${_fmt}_FOUND)
+    list(APPEND CBIR_IMAGE_FORMATS ${_fmt})
+  endif()
+endforeach()
+message(STATUS "cbir: optional image formats compiled in: ${CBIR_IMAGE_FORMATS}")
+
 find_path(STB_INCLUDE_DIR stb/stb_image.h)
 cbir_require(STB_INCLUDE_DIR "stb_image (header <stb/stb_image.h>)" "libstb-dev")
 

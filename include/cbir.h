@@ -145,6 +145,13 @@ CBIR_API uint32_t cbir_features(void);
  * operating system enables it); "" on a CPU with none of them. Static storage. */
 CBIR_API const char* cbir_cpu_features(void);
 
+/* The image formats this build decodes, space-separated, from "jpeg png gif bmp tga pnm webp
+ * tiff heic avif jxl". The first six are always there; webp, tiff and jxl when libcbir was built
+ * with libwebp, libtiff and libjxl; heic and avif when it was built with libheif and that
+ * libheif has the HEVC and AV1 decoders. A file of a format missing here is refused with
+ * CBIR_EIMAGE_FORMAT, its message naming the package to build with. Static storage. */
+CBIR_API const char* cbir_image_formats(void);
+
 /* One human-readable line describing the build and the machine as the library sees it:
  * versions of LibTorch and FAISS, CUDA devices, default thread counts. Static storage,
  * computed on the first call. */
@@ -242,7 +249,9 @@ CBIR_API const char* cbir_tokenizer_token(const cbir_tokenizer_t* tokenizer, int
 /* Decoding and preprocessing exactly as the image encoders see it, without a model: to check
  * files before adding them, and to diff cbir's pixels against a Python pipeline.
  * Formats, recognised by their content (never by the file name): JPEG (libjpeg-turbo, the same
- * pixels as Pillow), PNG, GIF (first frame), BMP, TGA and binary PNM. Every image becomes 8-bit
+ * pixels as Pillow), PNG, GIF (first frame), BMP, TGA and binary PNM; and where the build has
+ * their libraries (cbir_image_formats()) WebP, TIFF (first page), HEIC/HEIF and AVIF (primary
+ * image, libheif's transforms applied), JPEG XL (README, "Photo formats"). Every image becomes 8-bit
  * RGB as Pillow's convert('RGB') makes it (alpha dropped, not blended; gray replicated; palette
  * expanded; 16-bit samples reduced to their high byte), is turned upright by its EXIF
  * orientation, then resized as torchvision 0.14 resizes PIL images, with Pillow's resampling
@@ -287,7 +296,8 @@ CBIR_API void cbir_preprocess_options_init(cbir_preprocess_options_t* opts);
  * with cbir_free(). On failure *out_pixels is NULL and both sizes are 0.
  * Errors: CBIR_EINVAL (NULL argument, bad option), CBIR_ENOTFOUND (no such file), CBIR_EIO
  * (unreadable, a folder), CBIR_EIMAGE_EMPTY (0 bytes), CBIR_EIMAGE_FORMAT (not an image, or a
- * format cbir does not decode: the message says which, e.g. SVG, WebP, HTML, text),
+ * format this build does not decode: the message says which, e.g. SVG, PSD, HTML, text, or a
+ * WebP/TIFF/HEIC/AVIF/JPEG XL file where the build lacks that library, naming its package),
  * CBIR_EIMAGE_TRUNCATED (the data ends early), CBIR_EIMAGE_CORRUPT (bad checksum or stream),
  * CBIR_EIMAGE_DIMENSIONS (zero width or height), CBIR_EIMAGE_TOO_LARGE (over max_pixels),
  * CBIR_ENOMEM. */
@@ -752,8 +762,10 @@ typedef struct cbir_ingest_options_t {
   int32_t recursive;         /* folders: descend into sub-folders (default 1) */
   int32_t follow_symlinks;   /* folders: follow symbolic links (default 0) */
   const char* extensions;    /* folders: comma-separated extensions to index, case-insensitive;
-                                NULL = "jpg,jpeg,png,bmp,gif,tga,pnm,ppm,pgm"; "" = every file.
-                                Borrowed for the call. */
+                                NULL = "jpg,jpeg,png,bmp,gif,tga,pnm,ppm,pgm,
+                                heic,heif,avif,webp,tif,tiff,jxl"; "" = every file. A file
+                                of a format this build lacks fails with CBIR_EIMAGE_FORMAT
+                                (cbir_image_formats()). Borrowed for the call. */
   int32_t workers;           /* decoding threads; 0 = one per core */
   int32_t commit_every;      /* commit after this many written items; 0 = 256 */
   int32_t prune;             /* folders: remove items under the folder whose files are gone */

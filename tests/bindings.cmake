@@ -3,7 +3,6 @@
 # the examples must print the expected pictures first. While models/tiny-bilingual does not
 # exist yet, the suites run on a random-weight test bundle (make_test_models) and the golden
 # images, and whatever checks search quality skips, saying so.
-set(CBIR_PYTHON /usr/bin/python3 CACHE FILEPATH "Python with torch, numpy and pytest (tools/export)")
 set(_cbir_model ${PROJECT_SOURCE_DIR}/models/tiny-bilingual)
 set(_cbir_gallery ${PROJECT_SOURCE_DIR}/examples/data/gallery)
 set(_bind_env "")

@@ -10,3 +10,21 @@ if(TARGET cbir_cli)
   target_compile_definitions(test_image_cli PRIVATE CBIR_CLI="$<TARGET_FILE:cbir_cli>")
   add_dependencies(test_image_cli cbir_cli)
 endif()
+
+# Photo formats (WebP, TIFF, HEIC, AVIF, JPEG XL) through the Python binding, against Pillow and
+# the formats' reference decoders, on files the test writes with the formats' own tools.
+add_test(NAME image_photo_formats
+         COMMAND ${CBIR_PYTHON} -m pytest -q -rs -p no:cacheprovider tests/image
+         WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+set_tests_properties(image_photo_formats PROPERTIES LABELS "python;image" TIMEOUT 300
+  ENVIRONMENT "CBIR_LIBRARY=$<TARGET_FILE:cbir>;PYTHONDONTWRITEBYTECODE=1;PYTHONPATH=${PROJECT_SOURCE_DIR}/bindings/python")
+
+# The same decoding built without any optional format library, as on a machine that lacks
+# them: each such format is refused with CBIR_EIMAGE_FORMAT naming the package to install.
+get_target_property(_image_sources cbir_mod_image SOURCES)
+list(FILTER _image_sources EXCLUDE REGEX "decode_(webp|tiff|heif|jxl)\\.cpp$")
+list(TRANSFORM _image_sources PREPEND ${PROJECT_SOURCE_DIR}/lib/image/)
+cbir_unit_test(test_image_without_formats SOURCES unit/test_image_without_formats.cpp ${_image_sources}
+  LINK cbir_mod_common PkgConfig::TURBOJPEG)
+target_include_directories(test_image_without_formats PRIVATE ${STB_INCLUDE_DIR} ${PROJECT_SOURCE_DIR}/include)
+target_compile_definitions(test_image_without_formats PRIVATE CBIR_BUILDING)

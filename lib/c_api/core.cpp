@@ -4,6 +4,7 @@
 
 #include "c_api/guard.hpp"
 #include "common/log.hpp"
+#include "image/image.hpp"
 #include "model/cpu_features.hpp"
 #include "model/malloc_reuse.hpp"
 #include "model/runtime.hpp"
@@ -70,6 +71,17 @@ uint32_t cbir_features(void) {
 const char* cbir_cpu_features(void) {
   static const std::string features = cbir::model::cpu_features_string();
   return features.c_str();
+}
+
+const char* cbir_image_formats(void) {
+  static const std::string formats = [] {
+    try {
+      return cbir::image::decodable_formats();
+    } catch (...) {
+      return std::string("jpeg png gif bmp tga pnm");
+    }
+  }();
+  return formats.c_str();
 }
 
 const char* cbir_build_info(void) {

@@ -41,8 +41,48 @@ const char* format_name(Format format) {
     case Format::bmp: return "BMP";
     case Format::tga: return "TGA";
     case Format::pnm: return "PNM";
+    case Format::webp: return "WebP";
+    case Format::tiff: return "TIFF";
+    case Format::heif: return "HEIF/HEIC";
+    case Format::avif: return "AVIF";
+    case Format::jxl: return "JPEG XL";
   }
   return "image";
+}
+
+#ifdef CBIR_WITH_HEIF
+bool heif_decodes(Format format);  // decode_heif.cpp: libheif has the codec's plugin
+#endif
+
+std::string compiled_formats() {
+  std::string s = "jpeg png gif bmp tga pnm";
+#ifdef CBIR_WITH_WEBP
+  s += " webp";
+#endif
+#ifdef CBIR_WITH_TIFF
+  s += " tiff";
+#endif
+#ifdef CBIR_WITH_HEIF
+  if (heif_decodes(Format::heif)) s += " heic";
+  if (heif_decodes(Format::avif)) s += " avif";
+#endif
+#ifdef CBIR_WITH_JXL
+  s += " jxl";
+#endif
+  return s;
+}
+
+void rgba_to_rgb(const uint8_t* rgba, size_t stride, Image& img) {
+  img.rgb.resize(size_t{3} * img.width * img.height);
+  uint8_t* out = img.rgb.data();
+  for (int y = 0; y < img.height; ++y) {
+    const uint8_t* in = rgba + stride * y;
+    for (int x = 0; x < img.width; ++x, in += 4, out += 3) {
+      out[0] = in[0];
+      out[1] = in[1];
+      out[2] = in[2];
+    }
+  }
 }
 
 }  // namespace detail
@@ -50,10 +90,40 @@ const char* format_name(Format format) {
 namespace {
 
 using detail::fail_image;
-
-const char* const kSupported = "cbir decodes JPEG, PNG, GIF, BMP, TGA and binary PNM (P5/P6)";
-
 using detail::Format;
+
+// What this build decodes, for messages.
+std::string supported() { return "this cbir decodes " + detail::compiled_formats(); }
+
+// The library a format needs when this build lacks it, and the Debian package that has it.
+const char* package_for(Format f) {
+  switch (f) {
+    case Format::webp: return "libwebp-dev";
+    case Format::tiff: return "libtiff-dev";
+    case Format::heif:
+    case Format::avif: return "libheif-dev";
+    case Format::jxl: return "libjxl-dev";
+    default: return "";
+  }
+}
+
+// ISO base media files (HEIF, AVIF) by their brands: AVIF when an AV1 brand is listed, HEIF for
+// the HEVC and generic image brands. 0 when neither.
+int isobmff_kind(const uint8_t* d, size_t n) {
+  if (n < 16 || std::memcmp(d + 4, "ftyp", 4) != 0) return 0;
+  const size_t box = (size_t{d[0]} << 24) | (d[1] << 16) | (d[2] << 8) | d[3];
+  const size_t end = box >= 16 && box <= n ? box : n < 64 ? n : 64;
+  bool heif = false;
+  for (size_t at = 8; at + 4 <= end; at += 4) {
+    if (at == 12) continue;  // the minor version, not a brand
+    const std::string_view b(reinterpret_cast<const char*>(d + at), 4);
+    if (b == "avif" || b == "avis") return 2;
+    if (b == "heic" || b == "heix" || b == "heim" || b == "heis" || b == "hevc" || b == "hevx" ||
+        b == "mif1" || b == "msf1")
+      heif = true;
+  }
+  return heif ? 1 : 0;
+}
 
 bool starts_with(const uint8_t* d, size_t n, std::string_view magic) {
   return n >= magic.size() && std::memcmp(d, magic.data(), magic.size()) == 0;
@@ -125,25 +195,21 @@ Format sniff(const uint8_t* d, size_t n, const std::string& name) {
   }
   if (looks_like_tga(d, n)) return Format::tga;
 
+  if (starts_with(d, n, "RIFF") && n >= 12 && std::memcmp(d + 8, "WEBP", 4) == 0) return Format::webp;
+  if (starts_with(d, n, std::string_view("II*\0", 4)) || starts_with(d, n, std::string_view("MM\0*", 4)) ||
+      starts_with(d, n, std::string_view("II+\0", 4)) || starts_with(d, n, std::string_view("MM\0+", 4)))
+    return Format::tiff;
+  if (const int kind = isobmff_kind(d, n)) return kind == 2 ? Format::avif : Format::heif;
+  if (starts_with(d, n, "\xFF\x0A") || starts_with(d, n, std::string_view("\0\0\0\x0CJXL \r\n\x87\n", 12)))
+    return Format::jxl;
+
   auto unsupported = [&](const char* what) {
     fail_image(CBIR_EIMAGE_FORMAT, name,
                std::string(what) + " images are not supported; convert it to JPEG or PNG (" +
-                   kSupported + ")");
+                   supported() + ")");
   };
-  if (starts_with(d, n, "RIFF") && n >= 12 && std::memcmp(d + 8, "WEBP", 4) == 0)
-    unsupported("WebP");
-  if (starts_with(d, n, "II*\0") || starts_with(d, n, std::string_view("MM\0*", 4)))
-    unsupported("TIFF");
-  if (n >= 12 && std::memcmp(d + 4, "ftyp", 4) == 0) {
-    const std::string brand(reinterpret_cast<const char*>(d + 8), 4);
-    if (brand == "avif" || brand == "avis") unsupported("AVIF");
-    if (brand == "heic" || brand == "heix" || brand == "mif1" || brand == "msf1")
-      unsupported("HEIF/HEIC");
-  }
   if (starts_with(d, n, "8BPS")) unsupported("Photoshop (PSD)");
   if (starts_with(d, n, std::string_view("\0\0\0\x0CjP  ", 8))) unsupported("JPEG 2000");
-  if (starts_with(d, n, "\xFF\x0A") || starts_with(d, n, std::string_view("\0\0\0\x0CJXL ", 8)))
-    unsupported("JPEG XL");
 
   const std::string head = lowercase_prefix(d, n, 1024);
   if (head.find("<svg") != std::string::npos)
@@ -155,13 +221,13 @@ Format sniff(const uint8_t* d, size_t n, const std::string& name) {
                "this is an HTML page, not an image (an error page saved under an image's "
                "name?)");
   if (looks_like_text(d, n))
-    fail_image(CBIR_EIMAGE_FORMAT, name, std::string("this is text, not an image; ") + kSupported);
+    fail_image(CBIR_EIMAGE_FORMAT, name, "this is text, not an image; " + supported());
   char first[40];
   std::snprintf(first, sizeof first, "%02x %02x %02x %02x", d[0], n > 1 ? d[1] : 0,
                 n > 2 ? d[2] : 0, n > 3 ? d[3] : 0);
   fail_image(CBIR_EIMAGE_FORMAT, name,
              std::string("not a recognised image format (it starts with bytes ") + first +
-                 "); " + kSupported);
+                 "); " + supported());
 }
 
 void check_options(const DecodeOptions& opts) {
@@ -209,7 +275,35 @@ Pixels read_file(const std::string& path, const DecodeOptions& opts) {
   return bytes;
 }
 
+// The formats whose library the build may lack: decoded, or refused naming the package.
+detail::Decoded decode_optional(const uint8_t* data, size_t size, const DecodeOptions& opts,
+                                const std::string& name, Format format) {
+  switch (format) {
+#ifdef CBIR_WITH_WEBP
+    case Format::webp: return detail::decode_webp(data, size, opts, name);
+#endif
+#ifdef CBIR_WITH_TIFF
+    case Format::tiff: return detail::decode_tiff(data, size, opts, name);
+#endif
+#ifdef CBIR_WITH_HEIF
+    case Format::heif:
+    case Format::avif: return detail::decode_heif(data, size, opts, name, format);
+#endif
+#ifdef CBIR_WITH_JXL
+    case Format::jxl: return detail::decode_jxl(data, size, opts, name);
+#endif
+    default: break;
+  }
+  fail_image(CBIR_EIMAGE_FORMAT, name,
+             std::string("this is a ") + detail::format_name(format) +
+                 " image, and this cbir was built without its decoder; install " +
+                 package_for(format) + " and rebuild cbir (" + supported() + ")");
+  return {};  // not reached: fail_image throws
+}
+
 }  // namespace
+
+std::string decodable_formats() { return detail::compiled_formats(); }
 
 Image decode_memory(const uint8_t* data, size_t size, const DecodeOptions& opts,
                     const std::string& name) {
@@ -224,7 +318,10 @@ Image decode_memory(const uint8_t* data, size_t size, const DecodeOptions& opts,
   } else if (format == Format::png) {
     const detail::PngChunks png = detail::check_png_chunks(data, size, opts, name);
     out.image = detail::decode_stb(data, size, opts, name, format);
-    if (png.exif) out.orientation = detail::exif_orientation(png.exif, png.exif_size);
+    out.orientation = png.orientation;
+  } else if (format == Format::webp || format == Format::tiff || format == Format::heif ||
+             format == Format::avif || format == Format::jxl) {
+    out = decode_optional(data, size, opts, name, format);
   } else {
     out.image = detail::decode_stb(data, size, opts, name, format);
   }

@@ -122,7 +122,10 @@ Decoded decode_jpeg(const uint8_t* data, size_t size, const DecodeOptions& opts,
   Decompressor tj;
   if (tj.handle == nullptr) fail(CBIR_ENOMEM, "cannot start the JPEG decoder: " + tj.error());
   int width = 0, height = 0, subsampling = 0, colorspace = 0;
-  if (tjDecompressHeader3(tj.handle, data, size, &width, &height, &subsampling, &colorspace) != 0) {
+  // A warning here (say "N extraneous bytes before marker", which cameras and editors write)
+  // leaves a usable header: libjpeg and Pillow go on, and so do we.
+  if (tjDecompressHeader3(tj.handle, data, size, &width, &height, &subsampling, &colorspace) != 0 &&
+      !(tjGetErrorCode(tj.handle) == TJERR_WARNING && width > 0 && height > 0)) {
     const std::string why = tj.error();  // e.g. 12-bit or lossless JPEG: libjpeg-turbo's 8-bit only
     if (why.find("Unsupported JPEG") != std::string::npos)
       fail_image(CBIR_EIMAGE_FORMAT, name, "this kind of JPEG is not supported (" + why + ")");

@@ -23,12 +23,34 @@ struct Decoded {
   int orientation = 1;
 };
 
-enum class Format { jpeg, png, gif, bmp, tga, pnm };
+enum class Format { jpeg, png, gif, bmp, tga, pnm, webp, tiff, heif, avif, jxl };
 const char* format_name(Format format);
+
+// The formats this build decodes, lower case, space-separated ("jpeg png ... webp tiff").
+std::string compiled_formats();
+
+// Drops the alpha of interleaved RGBA rows into img.rgb (Pillow's convert("RGB") ignores alpha).
+void rgba_to_rgb(const uint8_t* rgba, size_t stride, Image& img);
 
 // JPEG through TurboJPEG (Pillow-exact: same libjpeg-turbo, same default settings).
 Decoded decode_jpeg(const uint8_t* data, size_t size, const DecodeOptions& opts,
                   const std::string& name);
+
+// The decoders of the optional formats, compiled where the build found their library
+// (CBIR_WITH_WEBP, _TIFF, _HEIF, _JXL). Each checks the header's dimensions before decoding.
+// WebP (first frame, through libwebp's animation decoder as Pillow does), its EXIF orientation.
+Decoded decode_webp(const uint8_t* data, size_t size, const DecodeOptions& opts,
+                    const std::string& name);
+// TIFF (first page, every layout libtiff reads), its Orientation tag.
+Decoded decode_tiff(const uint8_t* data, size_t size, const DecodeOptions& opts,
+                    const std::string& name);
+// HEIC/HEIF and AVIF (primary image) through libheif, its rotation and mirroring applied, so
+// orientation is 1: the EXIF orientation of a HEIF file restates them and is not applied again.
+Decoded decode_heif(const uint8_t* data, size_t size, const DecodeOptions& opts,
+                    const std::string& name, Format format);
+// JPEG XL (first frame) through libjxl, its orientation applied by the decoder.
+Decoded decode_jxl(const uint8_t* data, size_t size, const DecodeOptions& opts,
+                   const std::string& name);
 
 // PNG, GIF (first frame), BMP, TGA and binary PNM through stb_image, for the format the caller
 // recognised. PNGs must have passed check_png_chunks() first.
@@ -36,11 +58,11 @@ Image decode_stb(const uint8_t* data, size_t size, const DecodeOptions& opts,
                  const std::string& name, Format format);
 
 // Walks a PNG's chunks: IHDR (its dimensions checked at once), every CRC, truncation, IEND, and
-// whether the compressed pixel data could possibly hold that many pixels. Returns the eXIf
-// payload (a TIFF stream) when there is one.
+// whether the compressed pixel data could possibly hold that many pixels. Returns the
+// orientation its metadata asks for, read where Pillow reads it: the eXIf chunk, else
+// ImageMagick's "Raw profile type exif" text chunk, else XMP's tiff:Orientation.
 struct PngChunks {
-  const uint8_t* exif = nullptr;
-  size_t exif_size = 0;
+  int orientation = 1;
 };
 PngChunks check_png_chunks(const uint8_t* data, size_t size, const DecodeOptions& opts,
                            const std::string& name);
@@ -48,9 +70,12 @@ PngChunks check_png_chunks(const uint8_t* data, size_t size, const DecodeOptions
 // CRC-32 as PNG and zlib define it.
 uint32_t crc32(const uint8_t* data, size_t size);
 
-// The EXIF orientation (1..8) in a TIFF stream, or 1 when it has none or cannot be read
-// (Pillow's exif_transpose then leaves the image alone too).
+// The EXIF orientation (1..8) in a TIFF stream (an "Exif\0\0" prefix is skipped), or 0 when it
+// has none or cannot be read (Pillow's exif_transpose then leaves the image alone too).
 int exif_orientation(const uint8_t* tiff, size_t size);
+
+// The orientation an XMP packet states (tiff:Orientation="N" or <tiff:Orientation>N<), or 0.
+int xmp_orientation(const uint8_t* xmp, size_t size);
 
 // Turns the image upright for an EXIF orientation, as ImageOps.exif_transpose does.
 Image apply_orientation(Image img, int orientation);

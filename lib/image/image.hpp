@@ -63,12 +63,17 @@ struct DecodeOptions {
 };
 
 // The format comes from the bytes, never the name: JPEG, PNG, GIF (first frame), BMP, TGA,
-// binary PNM. Codes: CBIR_EIMAGE_EMPTY, _FORMAT, _TRUNCATED, _CORRUPT, _DIMENSIONS, _TOO_LARGE;
-// for files also CBIR_ENOTFOUND and CBIR_EIO.
+// binary PNM, and where the build has their libraries WebP, TIFF, HEIC/HEIF, AVIF, JPEG XL
+// (decodable_formats()). Codes: CBIR_EIMAGE_EMPTY, _FORMAT, _TRUNCATED, _CORRUPT, _DIMENSIONS,
+// _TOO_LARGE; for files also CBIR_ENOTFOUND and CBIR_EIO.
 Image decode_file(const std::string& path, const DecodeOptions& opts);
 // `name` only labels error messages (a path, "buffer", an upload's file name).
 Image decode_memory(const uint8_t* data, size_t size, const DecodeOptions& opts,
                     const std::string& name = "buffer");
+
+// The formats this build decodes, space-separated: "jpeg png gif bmp tga pnm webp tiff heic avif
+// jxl" (the optional ones only when compiled in; heic and avif only when libheif has the codec).
+std::string decodable_formats();
 
 enum class PixelFormat { rgb8, rgba8, gray8 };
 // Raw pixels with a row stride in bytes (0 = tightly packed). Alpha is dropped, gray replicated.

@@ -1,32 +1,54 @@
 // EXIF orientation: reading tag 0x0112 from a TIFF stream, and turning the pixels upright
 // the way Pillow's ImageOps.exif_transpose does (same mapping of orientation to transpose).
+#include <cstring>
+#include <string_view>
+
 #include "common/error.hpp"
 #include "image/decoders.hpp"
 
 namespace cbir::image::detail {
 
 int exif_orientation(const uint8_t* tiff, size_t size) {
-  if (tiff == nullptr || size < 8) return 1;
+  if (tiff != nullptr && size >= 6 && std::memcmp(tiff, "Exif\0\0", 6) == 0) {
+    tiff += 6;
+    size -= 6;
+  }
+  if (tiff == nullptr || size < 8) return 0;
   const bool little = tiff[0] == 'I' && tiff[1] == 'I';
-  if (!little && !(tiff[0] == 'M' && tiff[1] == 'M')) return 1;
+  if (!little && !(tiff[0] == 'M' && tiff[1] == 'M')) return 0;
   auto u16 = [&](size_t at) -> uint32_t {
     return little ? tiff[at] | (tiff[at + 1] << 8) : (tiff[at] << 8) | tiff[at + 1];
   };
   auto u32 = [&](size_t at) -> uint32_t { return little ? u16(at) | (u16(at + 2) << 16)
                                                         : (u16(at) << 16) | u16(at + 2); };
-  if (u16(2) != 42) return 1;
+  if (u16(2) != 42) return 0;
   const size_t ifd = u32(4);
-  if (ifd > size - 2) return 1;
+  if (ifd > size - 2) return 0;
   const size_t entries = u16(ifd);
   for (size_t e = 0; e < entries; ++e) {
     const size_t at = ifd + 2 + 12 * e;
-    if (at > size - 12) return 1;
+    if (at > size - 12) return 0;
     if (u16(at) != 0x0112) continue;
     const uint32_t type = u16(at + 2);
-    const uint32_t value = type == 3 ? u16(at + 8) : type == 4 ? u32(at + 8) : 1;  // SHORT / LONG
-    return value >= 1 && value <= 8 ? static_cast<int>(value) : 1;
+    const uint32_t value = type == 3 ? u16(at + 8) : type == 4 ? u32(at + 8) : 0;  // SHORT / LONG
+    return value >= 1 && value <= 8 ? static_cast<int>(value) : 0;
   }
-  return 1;
+  return 0;
+}
+
+int xmp_orientation(const uint8_t* xmp, size_t size) {
+  // Pillow's pattern: tiff:Orientation(="|>)([0-9]), its first match.
+  const std::string_view text(reinterpret_cast<const char*>(xmp), xmp ? size : 0);
+  const std::string_view key = "tiff:Orientation";
+  for (size_t at = text.find(key); at != std::string_view::npos; at = text.find(key, at + 1)) {
+    size_t v = at + key.size();
+    if (text.substr(v, 2) == "=\"") v += 2;
+    else if (text.substr(v, 1) == ">") v += 1;
+    else continue;
+    if (v < text.size() && text[v] >= '1' && text[v] <= '8') return text[v] - '0';
+    if (v < text.size() && text[v] >= '0' && text[v] <= '9') return 0;
+  }
+  return 0;
 }
 
 Image apply_orientation(Image img, int orientation) {

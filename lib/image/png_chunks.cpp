@@ -2,10 +2,12 @@
 // the end): IHDR first, every chunk's CRC, no chunk running past the end, an IEND, and enough
 // compressed data for the pixels IHDR announces (deflate packs at most 1032 bytes into one,
 // so a small file claiming a huge image is refused before stb allocates for it). Also finds
-// the eXIf chunk, where a PNG keeps its EXIF orientation.
+// the orientation in the places Pillow reads it: eXIf, ImageMagick's raw EXIF text, XMP.
 #include <array>
 #include <cmath>
 #include <cstring>
+#include <string_view>
+#include <vector>
 
 #include "common/error.hpp"
 #include "image/decoders.hpp"
@@ -44,9 +46,60 @@ uint32_t crc32(const uint8_t* data, size_t size) {
   return c ^ 0xFFFFFFFFu;
 }
 
+namespace {
+
+// A text chunk's value when its keyword is `key` (tEXt, or iTXt stored uncompressed; compressed
+// text is not inflated here: no zlib bound for metadata). Empty otherwise.
+std::string_view text_value(const uint8_t* type, const uint8_t* body, size_t length,
+                            std::string_view key) {
+  const std::string_view all(reinterpret_cast<const char*>(body), length);
+  if (all.size() <= key.size() || all.compare(0, key.size(), key) != 0 || all[key.size()] != '\0')
+    return {};
+  std::string_view rest = all.substr(key.size() + 1);
+  if (std::memcmp(type, "tEXt", 4) == 0) return rest;
+  if (std::memcmp(type, "iTXt", 4) != 0 || rest.size() < 2 || rest[0] != 0) return {};
+  rest.remove_prefix(2);  // compression flag (0) and method
+  for (int skip = 0; skip < 2; ++skip) {  // language tag, translated keyword
+    const size_t nul = rest.find('\0');
+    if (nul == std::string_view::npos) return {};
+    rest.remove_prefix(nul + 1);
+  }
+  return rest;
+}
+
+// ImageMagick's "Raw profile type exif": "\nexif\n    <length>\n" then hex lines; as Pillow
+// reads it (lines after the third, whitespace ignored).
+std::vector<uint8_t> raw_profile_bytes(std::string_view text) {
+  for (int line = 0; line < 3; ++line) {
+    const size_t nl = text.find('\n');
+    if (nl == std::string_view::npos) return {};
+    text.remove_prefix(nl + 1);
+  }
+  std::vector<uint8_t> out;
+  int high = -1;
+  for (char c : text) {
+    int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+            : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    if (v < 0) {
+      if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
+      return {};
+    }
+    if (high < 0) {
+      high = v;
+    } else {
+      out.push_back(static_cast<uint8_t>(high << 4 | v));
+      high = -1;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 PngChunks check_png_chunks(const uint8_t* data, size_t size, const DecodeOptions& opts,
                            const std::string& name) {
   PngChunks out;
+  std::string_view exif, raw_exif, xmp;  // where Pillow looks for the orientation
   double pixel_bytes = 0;  // of the image as IHDR describes it, filter bytes not counted
   uint64_t idat_bytes = 0;
   size_t pos = 8;  // after the signature
@@ -81,13 +134,25 @@ PngChunks check_png_chunks(const uint8_t* data, size_t size, const DecodeOptions
     } else if (std::memcmp(type, "IDAT", 4) == 0) {
       idat_bytes += length;
     } else if (std::memcmp(type, "eXIf", 4) == 0) {  // the last one wins, as in Pillow
-      out.exif = body;
-      out.exif_size = length;
+      exif = std::string_view(reinterpret_cast<const char*>(body), length);
+    } else if (std::memcmp(type, "tEXt", 4) == 0 || std::memcmp(type, "iTXt", 4) == 0) {
+      if (auto v = text_value(type, body, length, "Raw profile type exif"); !v.empty()) raw_exif = v;
+      if (auto v = text_value(type, body, length, "XML:com.adobe.xmp"); !v.empty()) xmp = v;
     } else if (std::memcmp(type, "IEND", 4) == 0) {
       if (double(idat_bytes) * 1032 + 65536 < pixel_bytes)
         fail_image(CBIR_EIMAGE_CORRUPT, name,
                    "the PNG's compressed pixel data (" + std::to_string(idat_bytes) +
                        " bytes) is far too small for the size its header claims");
+      int o = 0;
+      if (!exif.empty()) {
+        o = exif_orientation(reinterpret_cast<const uint8_t*>(exif.data()), exif.size());
+      } else if (!raw_exif.empty()) {
+        const std::vector<uint8_t> bytes = raw_profile_bytes(raw_exif);
+        o = exif_orientation(bytes.data(), bytes.size());
+      }
+      if (o == 0 && !xmp.empty())
+        o = xmp_orientation(reinterpret_cast<const uint8_t*>(xmp.data()), xmp.size());
+      out.orientation = o ? o : 1;
       return out;
     }
     pos += 12 + size_t{length};

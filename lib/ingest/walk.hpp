@@ -18,7 +18,9 @@ struct WalkOptions {
   bool recursive = true;
   bool follow_symlinks = false;
   // Lower-case extensions without the dot; empty = every file.
-  std::vector<std::string> extensions = {"jpg", "jpeg", "png", "bmp", "gif", "tga", "pnm", "ppm", "pgm"};
+  std::vector<std::string> extensions = {"jpg",  "jpeg", "png",  "bmp", "gif",  "tga",
+                                         "pnm",  "ppm",  "pgm",  "heic", "heif", "avif",
+                                         "webp", "tif",  "tiff", "jxl"};
 };
 
 // "jpg,PNG, .webp" -> {"jpg", "png", "webp"}. CBIR_EINVAL for an empty item.

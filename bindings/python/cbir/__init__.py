@@ -31,7 +31,7 @@ __all__ = [
     "IngestReport", "Failure", "Progress", "Status", "Error", "InvalidArgumentError",
     "OutOfMemoryError", "FileIOError", "NotFoundError", "ExistsError", "CorruptError",
     "MismatchError", "LockedError", "UnsupportedError", "CancelledError", "ModelError",
-    "ClosedError", "ImageError", "library_version", "build_info", "features", "set_threads",
+    "ClosedError", "ImageError", "library_version", "build_info", "features", "image_formats", "set_threads",
     "set_malloc_reuse",
     "set_log_handler", "LOG_DEBUG", "LOG_INFO", "LOG_WARN", "LOG_ERROR",
 ]
@@ -59,6 +59,12 @@ def features() -> int:
 def cpu_features() -> List[str]:
     """This CPU's instruction-set extensions that the kernels use ("avx2", "avx512_bf16", ...)."""
     return _native.text(_lib.cbir_cpu_features()).split()
+
+
+def image_formats() -> List[str]:
+    """The image formats this libcbir decodes ("jpeg", "png", ..., "webp", "tiff", "heic", "avif",
+    "jxl" where built with their libraries)."""
+    return _native.text(_lib.cbir_image_formats()).split()
 
 
 def set_threads(threads: int) -> None:

@@ -114,6 +114,7 @@ _PROTOTYPES = {
     "cbir_set_log_callback": (None, [LOG_FN, c_void_p, c_int32]),
     "cbir_features": (c_uint32, []),
     "cbir_cpu_features": (c_char_p, []),
+    "cbir_image_formats": (c_char_p, []),
     "cbir_build_info": (c_char_p, []),
     "cbir_set_threads": (c_int, [c_int32]),
     "cbir_set_malloc_reuse": (c_int, [c_int32]),

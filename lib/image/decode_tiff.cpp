@@ -1,0 +1,117 @@
+// TIFF through libtiff, from memory: the first page, any layout libtiff's RGBA interface reads
+// (strips or tiles; none, LZW, deflate, JPEG, PackBits, CCITT; 1 to 16 bits; gray, palette, RGB,
+// CMYK, YCbCr). Pixels as stored, then the Orientation tag applied as Pillow's exif_transpose does.
+#include <tiffio.h>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+
+#include "common/error.hpp"
+#include "image/decoders.hpp"
+
+namespace cbir::image::detail {
+namespace {
+
+struct Memory {
+  const uint8_t* data;
+  toff_t size;
+  toff_t pos = 0;
+  std::string error;  // libtiff's first error message, for ours
+};
+
+tmsize_t read_cb(thandle_t h, void* buf, tmsize_t n) {
+  auto* m = static_cast<Memory*>(h);
+  if (n < 0) return -1;
+  const toff_t left = m->pos < m->size ? m->size - m->pos : 0;
+  const toff_t got = std::min<toff_t>(left, static_cast<toff_t>(n));
+  std::memcpy(buf, m->data + m->pos, got);
+  m->pos += got;
+  return static_cast<tmsize_t>(got);
+}
+tmsize_t write_cb(thandle_t, void*, tmsize_t) { return -1; }
+toff_t seek_cb(thandle_t h, toff_t off, int whence) {
+  auto* m = static_cast<Memory*>(h);
+  const toff_t base = whence == SEEK_CUR ? m->pos : whence == SEEK_END ? m->size : 0;
+  m->pos = base + off;
+  return m->pos;
+}
+int close_cb(thandle_t) { return 0; }
+toff_t size_cb(thandle_t h) { return static_cast<Memory*>(h)->size; }
+int on_error(TIFF*, void* user, const char* module, const char* fmt, va_list ap) {
+  auto* m = static_cast<Memory*>(user);
+  if (m->error.empty()) {
+    char text[512];
+    std::vsnprintf(text, sizeof text, fmt, ap);
+    m->error = std::string(module ? module : "libtiff") + ": " + text;
+  }
+  return 1;  // handled: nothing printed
+}
+int on_warning(TIFF*, void*, const char*, const char*, va_list) { return 1; }
+
+}  // namespace
+
+Decoded decode_tiff(const uint8_t* data, size_t size, const DecodeOptions& opts,
+                    const std::string& name) {
+  Memory mem{data, static_cast<toff_t>(size), 0, {}};
+  std::unique_ptr<TIFFOpenOptions, void (*)(TIFFOpenOptions*)> options(TIFFOpenOptionsAlloc(),
+                                                                       TIFFOpenOptionsFree);
+  if (!options) fail(CBIR_ENOMEM, "cannot start the TIFF decoder");
+  TIFFOpenOptionsSetErrorHandlerExtR(options.get(), on_error, &mem);
+  TIFFOpenOptionsSetWarningHandlerExtR(options.get(), on_warning, &mem);
+  // No single allocation beyond what the pixel limit allows (strips, tiles, tag arrays).
+  TIFFOpenOptionsSetMaxSingleMemAlloc(
+      options.get(), static_cast<tmsize_t>(std::min<uint64_t>(opts.max_pixels * 8 + (1u << 20),
+                                                              uint64_t{1} << 40)));
+  // "m": no memory mapping (our callbacks read).
+  std::unique_ptr<TIFF, void (*)(TIFF*)> tif(
+      TIFFClientOpenExt(name.c_str(), "rm", &mem, read_cb, write_cb, seek_cb, close_cb, size_cb,
+                        nullptr, nullptr, options.get()),
+      TIFFClose);
+  auto damaged = [&](const std::string& what) {
+    const bool cut = mem.error.find("end of file") != std::string::npos ||
+                     mem.error.find("Read error") != std::string::npos ||
+                     mem.error.find("past end") != std::string::npos;
+    fail_image(cut ? CBIR_EIMAGE_TRUNCATED : CBIR_EIMAGE_CORRUPT, name,
+               what + (mem.error.empty() ? "" : " (" + mem.error + ")") +
+                   (cut ? "; the file is incomplete" : "; the file is damaged"));
+  };
+  if (!tif) damaged("invalid TIFF header");
+
+  uint32_t width = 0, height = 0;
+  TIFFGetField(tif.get(), TIFFTAG_IMAGEWIDTH, &width);
+  TIFFGetField(tif.get(), TIFFTAG_IMAGELENGTH, &height);
+  check_dimensions(width, height, opts, name);
+  char why[1024] = "";
+  if (!TIFFRGBAImageOK(tif.get(), why))
+    fail_image(CBIR_EIMAGE_FORMAT, name, std::string("this kind of TIFF is not supported (") +
+                                             why + "); convert it to PNG");
+  TIFFRGBAImage img;
+  if (!TIFFRGBAImageBegin(&img, tif.get(), /*stop_on_error=*/1, why)) damaged(why);
+  // The pixels as stored: the Orientation tag is applied below, once, as Pillow does (libtiff
+  // would flip for some orientations and not transpose for others).
+  img.req_orientation = ORIENTATION_TOPLEFT;
+  img.orientation = ORIENTATION_TOPLEFT;
+  Pixels abgr(size_t{4} * width * height);  // uint32 ABGR per pixel, in host order
+  const int ok = TIFFRGBAImageGet(&img, reinterpret_cast<uint32_t*>(abgr.data()), width, height);
+  TIFFRGBAImageEnd(&img);
+  if (!ok) damaged("the TIFF image data cannot be read");
+
+  Decoded out;
+  out.image.width = static_cast<int>(width);
+  out.image.height = static_cast<int>(height);
+  out.image.rgb.resize(size_t{3} * width * height);
+  const uint32_t* in = reinterpret_cast<const uint32_t*>(abgr.data());
+  uint8_t* dst = out.image.rgb.data();
+  for (size_t i = 0, n = size_t{width} * height; i < n; ++i, dst += 3) {
+    dst[0] = static_cast<uint8_t>(TIFFGetR(in[i]));
+    dst[1] = static_cast<uint8_t>(TIFFGetG(in[i]));
+    dst[2] = static_cast<uint8_t>(TIFFGetB(in[i]));
+  }
+  uint16_t orientation = 1;
+  TIFFGetFieldDefaulted(tif.get(), TIFFTAG_ORIENTATION, &orientation);
+  out.orientation = orientation >= 1 && orientation <= 8 ? orientation : 1;
+  return out;
+}
+
+}  // namespace cbir::image::detail
