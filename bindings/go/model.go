@@ -194,7 +194,8 @@ func (m *Model) EmbedImageFile(path string) ([]float32, error) {
 	return v[0].Vector, v[0].Err
 }
 
-// EmbedImageBuffers embeds encoded images in memory (JPEG, PNG, ...): one ImageEmbedding per
+// EmbedImageBuffers embeds encoded images in memory (JPEG, PNG, WebP, HEIC, ... as
+// cbir_image_formats() lists for the linked libcbir): one ImageEmbedding per
 // image, as EmbedImageFiles.
 func (m *Model) EmbedImageBuffers(images [][]byte) ([]ImageEmbedding, error) {
 	n := len(images)

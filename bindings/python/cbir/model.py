@@ -11,8 +11,8 @@ from .errors import ClosedError, Error, Status, check, error
 from .tokenizer import Tokenizer
 
 #: What the embed functions accept as one image: a file path, the bytes of an encoded image
-#: (JPEG, PNG, ...), a uint8 array of pixels (H x W x 3 RGB, H x W x 4 RGBA or H x W gray, top
-#: row first), or a PIL image.
+#: (JPEG, PNG, WebP, HEIC, ...: cbir.image_formats()), a uint8 array of pixels (H x W x 3 RGB,
+#: H x W x 4 RGBA or H x W gray, top row first), or a PIL image.
 ImageLike = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, Any]
 
 _PRECISIONS = {"fp32": 0, "fp16": 1, "bf16": 2, "auto": 3}  # CBIR_PRECISION_* of cbir.h

@@ -268,7 +268,8 @@ impl Model {
         self.embed_image_files(&[path])?.remove(0)
     }
 
-    /// Embeds encoded images in memory (JPEG, PNG, ...): one result per image, as
+    /// Embeds encoded images in memory (JPEG, PNG, WebP, HEIC, ... as `cbir_image_formats()`
+    /// lists for the linked libcbir): one result per image, as
     /// [`Model::embed_image_files`].
     pub fn embed_image_buffers<B: AsRef<[u8]>>(&self, images: &[B]) -> Result<Vec<Result<Vec<f32>>>> {
         let data: Vec<*const c_void> = images.iter().map(|b| b.as_ref().as_ptr() as *const c_void).collect();
