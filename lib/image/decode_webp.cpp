@@ -23,9 +23,12 @@ Decoded decode_webp(const uint8_t* data, size_t size, const DecodeOptions& opts,
   const VP8StatusCode status = WebPGetFeatures(data, size, &features);
   if (status == VP8_STATUS_NOT_ENOUGH_DATA)
     fail_image(CBIR_EIMAGE_TRUNCATED, name, "the WebP data ends inside its header; the file is incomplete");
+  if (status == VP8_STATUS_UNSUPPORTED_FEATURE)
+    fail_image(CBIR_EIMAGE_FORMAT, name, "this WebP uses a feature libwebp does not support");
   if (status != VP8_STATUS_OK)
-    fail_image(CBIR_EIMAGE_CORRUPT, name, "invalid WebP header (libwebp status " +
-                                              std::to_string(static_cast<int>(status)) + ")");
+    fail_image(CBIR_EIMAGE_CORRUPT, name, "the WebP header is invalid (libwebp status " +
+                                              std::to_string(static_cast<int>(status)) +
+                                              "); the file is damaged");
   check_dimensions(static_cast<uint64_t>(features.width), static_cast<uint64_t>(features.height),
                    opts, name);
 

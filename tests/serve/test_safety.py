@@ -284,6 +284,18 @@ def test_upload_search_raw_and_multipart(server):
     assert status == 200 and ids_of(form) == ids_of(doc) and len(ids_of(form)) == 3
 
 
+@pytest.mark.parametrize("fmt", ["WEBP", "TIFF"])
+def test_upload_search_in_photo_formats(server, fmt):
+    """A WebP or TIFF upload is searched like the same picture as JPEG (issue 24)."""
+    status, doc = get_json(server, "/api/search?k=3", "POST", jpeg(COLOURS["red"], (50, 50)),
+                           {"Content-Type": "image/jpeg"})
+    buf = io.BytesIO()
+    Image.new("RGB", (50, 50), COLOURS["red"]).save(buf, fmt, **({"lossless": True} if fmt == "WEBP" else {}))
+    body, ctype = multipart({"image": (f"red.{fmt.lower()}", buf.getvalue()), "k": (None, b"3")})
+    status, form = get_json(server, "/api/search", "POST", body, {"Content-Type": ctype})
+    assert status == 200 and ids_of(form) == ids_of(doc)
+
+
 # ------------------------------------------------------------------------------------------
 # Safety: only collection items by id, 4xx JSON for everything else, and it keeps serving
 
