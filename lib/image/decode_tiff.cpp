@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <vector>
 
 #include "common/error.hpp"
 #include "image/decoders.hpp"
@@ -82,6 +83,15 @@ Decoded decode_tiff(const uint8_t* data, size_t size, const DecodeOptions& opts,
   TIFFGetField(tif.get(), TIFFTAG_IMAGEWIDTH, &width);
   TIFFGetField(tif.get(), TIFFTAG_IMAGELENGTH, &height);
   check_dimensions(width, height, opts, name);
+  // Alpha: Pillow's convert("RGB") drops it and keeps the stored colour, where libtiff's RGBA
+  // interface would premultiply by it. Marking every extra sample "unspecified" in the
+  // in-memory directory (the file is not touched) makes libtiff skip it likewise.
+  uint16_t extras = 0;
+  uint16_t* kinds = nullptr;
+  if (TIFFGetField(tif.get(), TIFFTAG_EXTRASAMPLES, &extras, &kinds) && extras > 0) {
+    std::vector<uint16_t> unspecified(extras, EXTRASAMPLE_UNSPECIFIED);
+    TIFFSetField(tif.get(), TIFFTAG_EXTRASAMPLES, extras, unspecified.data());
+  }
   char why[1024] = "";
   if (!TIFFRGBAImageOK(tif.get(), why))
     fail_image(CBIR_EIMAGE_FORMAT, name, std::string("this kind of TIFF is not supported (") +

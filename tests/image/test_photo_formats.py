@@ -126,7 +126,7 @@ TIFF_CASES = {
     "rgb_jpeg": ("RGB", {"compression": "jpeg", "quality": 90}),
     "gray_lzw": ("L", {"compression": "tiff_lzw"}), "bilevel_g4": ("1", {"compression": "group4"}),
     "bilevel_raw": ("1", {}), "palette": ("P", {"compression": "tiff_lzw"}),
-    "cmyk": ("CMYK", {}),
+    "cmyk": ("CMYK", {}), "rgba_lzw": ("RGBA", {"compression": "tiff_lzw"}),
 }
 
 
@@ -135,7 +135,7 @@ def test_tiff_equals_pillow(tmp_path, case):
     needs("tiff")
     mode, params = TIFF_CASES[case]
     out = tmp_path / f"{case}.tif"
-    photo(96, 96, 5).convert(mode).save(out, **params)
+    photo(96, 96, 5, alpha=mode == "RGBA").convert(mode).save(out, **params)
     assert_same(out, Image.open(out), sizes=(96, 224), tolerance=1)
 
 
