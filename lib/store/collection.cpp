@@ -8,6 +8,7 @@
 
 #include "common/error.hpp"
 #include "common/log.hpp"
+#include "store/create_collection.hpp"
 #include "store/flat_scan.hpp"
 #include "store/snapshot.hpp"
 #include "store/vectors.hpp"
@@ -53,7 +54,7 @@ Collection::Collection(const std::string& dir, const OpenOptions& opts)
   require(!dir.empty(), "path must not be empty");
   const std::string catalog_path = dir_ + "/" + Catalog::kFileName;
   std::error_code ec;
-  const bool creating = opts.create && writer_ && !fs::exists(catalog_path, ec);
+  bool creating = opts.create && writer_ && !fs::exists(catalog_path, ec);
   // Check what a new collection needs before anything is made on disk.
   const CatalogMeta fresh = creating ? new_collection_meta(opts) : CatalogMeta{};
   if (!fs::is_directory(dir_, ec)) {
@@ -62,8 +63,10 @@ Collection::Collection(const std::string& dir, const OpenOptions& opts)
     if (!creating)
       fail(CBIR_ENOTFOUND, "there is no collection at " + dir_ +
                                " (open it with CBIR_OPEN_CREATE to create one)");
-    if (!fs::create_directory(dir_, ec) && ec)
-      fail(CBIR_EIO, "cannot create the collection folder " + dir_ + ": " + ec.message());
+    // Whole or not at all (create_collection.hpp); then it is opened like any other, which
+    // also checks the settings of one that another process made first.
+    create_collection_folder(dir_, fresh);
+    creating = false;
   }
   if (writer_) {
     lock_ = std::make_unique<WriterLock>(dir_);

@@ -12,6 +12,7 @@
 
 #include "common/error.hpp"
 #include "store/checksum.hpp"
+#include "store/durable_fs.hpp"
 
 namespace cbir::store {
 
@@ -183,15 +184,6 @@ struct Fd {
     if (fd >= 0) ::close(fd);
   }
 };
-
-void fsync_parent_dir(const std::string& path) {
-  size_t slash = path.find_last_of('/');
-  std::string dir = slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
-  Fd d;
-  d.fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (d.fd < 0 || ::fsync(d.fd) != 0)
-    fail(CBIR_EIO, sys_error("cannot sync the folder", dir));
-}
 
 }  // namespace
 

@@ -29,8 +29,12 @@ Db::Db(const std::string& path, bool create, bool read_only) : path_(path) {
 Db::~Db() { sqlite3_close_v2(db_); }
 
 void Db::fail(int rc, const std::string& what) const {
-  std::string msg = what + " (catalog " + path_ + "): " + sqlite3_errstr(rc);
-  if (db_ != nullptr && sqlite3_errcode(db_) == rc) msg += std::string(" - ") + sqlite3_errmsg(db_);
+  const std::string generic = sqlite3_errstr(rc);
+  std::string msg = what + " (catalog " + path_ + "): " + generic;
+  // The connection's message adds detail only when it says more than the code's own text
+  // (it often repeats it: "database disk image is malformed").
+  if (db_ != nullptr && sqlite3_errcode(db_) == rc && generic != sqlite3_errmsg(db_))
+    msg += std::string(" - ") + sqlite3_errmsg(db_);
   switch (rc & 0xff) {
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:
