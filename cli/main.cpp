@@ -91,6 +91,9 @@ const Command kCommands[] = {
     {"remove", "remove items by id or path", kRemoveUsage, cmd_remove},
     {"compact", "purge removed vectors from the index", kCompactUsage, cmd_compact},
     {"rebuild", "rebuild the index with another index spec", kRebuildUsage, cmd_rebuild},
+    {"verify", "check the catalog, the index snapshot and their agreement", kVerifyUsage,
+     cmd_verify},
+    {"backup", "copy a collection consistently while it is in use", kBackupUsage, cmd_backup},
     {"export", "write ids, paths and vectors (.npy + .jsonl)", kExportUsage, cmd_export},
     {"serve", "a web gallery: search in the browser, JSON API", kServeUsage, cmd_serve},
     // @commands: one entry per command, in the order `cbir --help` lists them.

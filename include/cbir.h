@@ -701,8 +701,17 @@ CBIR_API int cbir_collection_rebuild(cbir_collection_t* coll, const char* index_
  * old removal records and checkpoints the catalog. Commits first. Writer. */
 CBIR_API int cbir_collection_compact(cbir_collection_t* coll);
 /* Checks the catalog (SQLite integrity_check) and that the index holds exactly the catalog's
- * items. Errors: CBIR_ECORRUPT (the message says what is wrong), CBIR_EIO. */
+ * items (`cbir verify` runs it). Errors: CBIR_ECORRUPT (the message says what is wrong and what
+ * to do), CBIR_EIO. */
 CBIR_API int cbir_collection_verify(cbir_collection_t* coll);
+/* Writes a consistent copy of the collection to the new folder `dest` while this and other
+ * handles and processes keep searching and writing it: every item committed before the call,
+ * and perhaps some committed during it; never half of a commit. The copy opens as a collection
+ * as it is, and cbir_collection_verify() passes on it. It is made beside `dest` under a hidden
+ * name and renamed into place, so `dest` appears whole or not at all. Readers and writers
+ * alike may call it. Errors: CBIR_EINVAL (NULL or empty dest), CBIR_EEXIST (dest exists),
+ * CBIR_ECORRUPT (the catalog is damaged), CBIR_EIO (with the reason, e.g. a full disk). */
+CBIR_API int cbir_collection_backup(const cbir_collection_t* coll, const char* dest);
 
 typedef struct cbir_collection_info_t {
   const char* path;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "c_api/guard.hpp"
+#include "store/backup.hpp"
 
 using cbir::capi::guard;
 using cbir::capi::need;
@@ -320,6 +321,14 @@ int cbir_collection_compact(cbir_collection_t* coll) {
 
 int cbir_collection_verify(cbir_collection_t* coll) {
   return guard([&] { impl(coll).verify(); });
+}
+
+int cbir_collection_backup(const cbir_collection_t* coll, const char* dest) {
+  return guard([&] {
+    need(dest, "dest");
+    if (dest[0] == '\0') cbir::fail(CBIR_EINVAL, "dest must not be empty");
+    cbir::store::backup_collection(impl(coll).info().path, dest);
+  });
 }
 
 int cbir_collection_info(cbir_collection_info_t** out, const cbir_collection_t* coll) {

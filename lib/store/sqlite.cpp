@@ -38,7 +38,8 @@ void Db::fail(int rc, const std::string& what) const {
   switch (rc & 0xff) {
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:
-      cbir::fail(CBIR_ECORRUPT, msg + "; the catalog is damaged: restore the collection from a backup");
+      cbir::fail(CBIR_ECORRUPT, msg + "; the catalog is damaged: restore the collection from a "
+                                      "backup (`cbir backup` or cbir_collection_backup() makes one)");
     case SQLITE_NOMEM: cbir::fail(CBIR_ENOMEM, msg);
     case SQLITE_BUSY:
     case SQLITE_LOCKED: cbir::fail(CBIR_ELOCKED, msg);

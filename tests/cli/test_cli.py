@@ -226,3 +226,37 @@ def test_errors_are_one_line_and_non_zero(tmp_path):
                     "tokenize", "preprocess"):
         r = cbir(command, "--help")
         assert r.stdout.startswith("usage: cbir " + command)
+
+
+def test_verify_and_backup(tmp_path):
+    """cbir verify says what is wrong and exits 0 only when all is well; cbir backup makes a
+    copy that verifies and searches like the original (issue 18)."""
+    images = small_gallery(tmp_path, 12)
+    db = str(tmp_path / "db")
+    assert index(db, any_model(), str(images))["added"] == 12
+    r = cbir("verify", "--db", db, "--json")
+    report = json.loads(r.stdout)
+    assert report["ok"] and {c["check"] for c in report["checks"]} == {"open", "snapshot", "catalog and index"}
+
+    copy = str(tmp_path / "copy")
+    cbir("backup", "--db", db, copy)
+    assert json.loads(cbir("verify", "--db", copy, "--json").stdout)["ok"]
+    query = str(images / sorted(os.listdir(images))[0])
+    assert search(copy, any_model(), "--image", query) == search(db, any_model(), "--image", query)
+    again = cbir("backup", "--db", db, copy, check=False)
+    assert again.returncode != 0 and "exists" in again.stderr
+
+    # A damaged snapshot: reported, with what to do, and a non-zero exit.
+    shutil.copytree(copy, tmp_path / "bad_snapshot")
+    with open(tmp_path / "bad_snapshot" / "index.snap", "r+b") as f:
+        f.seek(100)
+        f.write(b"\xff" * 16)
+    r = cbir("verify", "--db", str(tmp_path / "bad_snapshot"), check=False)
+    assert r.returncode == 1 and "checksum" in r.stdout and "cbir compact" in r.stdout
+    # A cut catalog: the open check fails and names the backup command.
+    shutil.copytree(copy, tmp_path / "cut")
+    os.truncate(tmp_path / "cut" / "catalog.sqlite", 70000)
+    r = cbir("verify", "--db", str(tmp_path / "cut"), "--json", check=False)
+    report = json.loads(r.stdout)
+    assert r.returncode == 1 and not report["ok"]
+    assert "cbir backup" in report["checks"][0]["problem"]
