@@ -11,8 +11,9 @@ namespace cli {
 const char* const kVerifyUsage =
     "usage: cbir verify [--db DIR] [--json]\n"
     "\n"
-    "Checks the collection: its catalog (SQLite's integrity check), its index snapshot (checksum,\n"
-    "and that it belongs to the catalog), and that the index holds exactly the catalog's items.\n"
+    "Checks the collection: its catalog (SQLite's integrity check), every stored vector against\n"
+    "its checksum, its index snapshot (checksum, and that it belongs to the catalog), and that\n"
+    "the index holds exactly the catalog's items.\n"
     "Prints each check, what is wrong and what to do. Exit status 0 only when all is well.\n";
 
 const char* const kBackupUsage =

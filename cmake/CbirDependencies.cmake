@@ -35,9 +35,11 @@ message(STATUS "cbir: LibTorch ${Torch_VERSION}, CUDA ${CBIR_WITH_CUDA}; FAISS $
 if(PkgConfig_FOUND)
   pkg_check_modules(UTF8PROC QUIET IMPORTED_TARGET libutf8proc)
   pkg_check_modules(TURBOJPEG QUIET IMPORTED_TARGET libturbojpeg)
+  pkg_check_modules(XXHASH QUIET IMPORTED_TARGET libxxhash)
 endif()
 cbir_require(UTF8PROC_FOUND "utf8proc" "libutf8proc-dev")
 cbir_require(TURBOJPEG_FOUND "the TurboJPEG API of libjpeg-turbo" "libturbojpeg0-dev")
+cbir_require(XXHASH_FOUND "xxHash (XXH3 checksums)" "libxxhash-dev")
 
 # Photo formats beyond JPEG/PNG/GIF/BMP/TGA/PNM: each optional, found by pkg-config. A format
 # whose library is missing is refused at decode time with CBIR_EIMAGE_FORMAT naming the package;

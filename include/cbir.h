@@ -700,8 +700,10 @@ CBIR_API int cbir_collection_rebuild(cbir_collection_t* coll, const char* index_
 /* Rebuilds the index without removed vectors that it could only mask (hnsw, raw FAISS), forgets
  * old removal records and checkpoints the catalog. Commits first. Writer. */
 CBIR_API int cbir_collection_compact(cbir_collection_t* coll);
-/* Checks the catalog (SQLite integrity_check) and that the index holds exactly the catalog's
- * items (`cbir verify` runs it). Errors: CBIR_ECORRUPT (the message says what is wrong and what
+/* Checks the catalog (SQLite integrity_check), every stored vector against its checksum, and
+ * that the index holds exactly the catalog's items (`cbir verify` runs it). Vectors written
+ * before cbir stored checksums (an older collection, its rows not rewritten since) are not
+ * checked. Errors: CBIR_ECORRUPT (the message says what is wrong and what
  * to do), CBIR_EIO. */
 CBIR_API int cbir_collection_verify(cbir_collection_t* coll);
 /* Writes a consistent copy of the collection to the new folder `dest` while this and other

@@ -2,7 +2,8 @@
 # kill-at-random test whose helper writes and commits until SIGKILL stops it.
 cbir_unit_test(test_store
   SOURCES unit/test_store_internals.cpp unit/test_store_collection.cpp
-          unit/test_store_specs.cpp unit/test_store_create.cpp unit/test_store_backup.cpp)
+          unit/test_store_specs.cpp unit/test_store_create.cpp unit/test_store_backup.cpp
+          unit/test_store_rot.cpp)
 
 # The kill test's helper uses the public C API only, against the real libcbir.
 add_executable(test_store_kill_helper unit/test_store_kill_helper.c)

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "common/error.hpp"
+#include "store/checksum.hpp"
 
 namespace cbir::store {
 
@@ -28,7 +29,7 @@ CREATE TABLE items(
   seq INTEGER NOT NULL);
 CREATE INDEX items_by_seq ON items(seq);
 CREATE INDEX items_by_hash ON items(content_hash);
-CREATE TABLE vectors(id INTEGER PRIMARY KEY, vector BLOB NOT NULL);
+CREATE TABLE vectors(id INTEGER PRIMARY KEY, vector BLOB NOT NULL, sum INTEGER);
 CREATE TABLE removed(id INTEGER PRIMARY KEY, seq INTEGER NOT NULL);
 CREATE INDEX removed_by_seq ON removed(seq);
 )sql";
@@ -43,11 +44,14 @@ std::string prefix_upper_bound(std::string prefix) {
 }  // namespace
 
 struct Catalog::Statements {
-  explicit Statements(Db& db)
+  // `sum`: the vectors table has its checksum column (collections made before it gain it when a
+  // writer opens them; a reader of one not yet opened so reads NULL in its place).
+  Statements(Db& db, bool sum)
       : insert_item(db,
                     "INSERT INTO items(uri, content_hash, size, mtime, width, height, payload, seq) "
                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
-        insert_vector(db, "INSERT OR REPLACE INTO vectors(id, vector) VALUES (?1, ?2)"),
+        insert_vector(db, sum ? "INSERT OR REPLACE INTO vectors(id, vector, sum) VALUES (?1, ?2, ?3)"
+                              : "INSERT OR REPLACE INTO vectors(id, vector) VALUES (?1, ?2)"),
         update_item(db,
                     "UPDATE items SET uri = ?2, content_hash = ?3, size = ?4, mtime = ?5, width = ?6, "
                     "height = ?7, payload = ?8, seq = ?9 WHERE id = ?1"),
@@ -59,14 +63,17 @@ struct Catalog::Statements {
         get_item(db,
                  "SELECT id, uri, content_hash, size, mtime, width, height, payload FROM items "
                  "WHERE id = ?1"),
-        get_vector(db, "SELECT vector FROM vectors WHERE id = ?1"),
+        get_vector(db, sum ? "SELECT vector, sum FROM vectors WHERE id = ?1"
+                           : "SELECT vector, NULL FROM vectors WHERE id = ?1"),
         ids_after(db, "SELECT id FROM items WHERE id > ?1 ORDER BY id LIMIT ?2"),
         uri_range(db, "SELECT id FROM items WHERE uri >= ?1 AND uri < ?2"),
         uri_from(db, "SELECT id FROM items WHERE uri >= ?1"),
-        scan_vectors(db, "SELECT id, vector FROM vectors WHERE id > ?1 ORDER BY id LIMIT ?2"),
-        upserted_after(db,
-                       "SELECT items.id, vectors.vector FROM items LEFT JOIN vectors "
-                       "ON vectors.id = items.id WHERE items.seq > ?1 ORDER BY items.seq"),
+        scan_vectors(db, sum ? "SELECT id, vector, sum FROM vectors WHERE id > ?1 ORDER BY id LIMIT ?2"
+                             : "SELECT id, vector, NULL FROM vectors WHERE id > ?1 ORDER BY id LIMIT ?2"),
+        upserted_after(db, sum ? "SELECT items.id, vectors.vector, vectors.sum FROM items LEFT JOIN "
+                                 "vectors ON vectors.id = items.id WHERE items.seq > ?1 ORDER BY items.seq"
+                               : "SELECT items.id, vectors.vector, NULL FROM items LEFT JOIN vectors "
+                                 "ON vectors.id = items.id WHERE items.seq > ?1 ORDER BY items.seq"),
         removed_after(db, "SELECT id FROM removed WHERE seq > ?1 ORDER BY seq"),
         set_meta(db, "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)"),
         get_meta(db, "SELECT value FROM meta WHERE key = ?1"),
@@ -88,6 +95,9 @@ Catalog::Catalog(const std::string& path, bool writer, bool create)
     // The log is reused from its start once checkpointed; past a bulk load, keep 64 MiB of it.
     db_.exec("PRAGMA journal_size_limit = 67108864");
   }
+  // Collections made before vectors had checksums gain the column when a writer opens them
+  // (instant: existing rows read NULL, and get a checksum when they are written again).
+  if (writer && !empty() && !has_vector_sums()) db_.exec("ALTER TABLE vectors ADD COLUMN sum INTEGER");
   // FULL: a commit is on disk (WAL fsynced) when commit() returns, power loss included.
   db_.exec("PRAGMA synchronous = FULL");
   db_.exec("PRAGMA cache_size = -65536");  // 64 MiB
@@ -125,7 +135,7 @@ void Catalog::initialize(const CatalogMeta& meta) {
   db_.exec("BEGIN IMMEDIATE");
   try {
     db_.exec(kSchema);
-    st_ = std::make_unique<Statements>(db_);
+    st_ = std::make_unique<Statements>(db_, true);
     auto put = [&](const char* key, auto value) {
       st_->set_meta.bind(1, key).bind(2, value).run();
     };
@@ -149,7 +159,7 @@ CatalogMeta Catalog::read_meta() {
       fail(CBIR_ECORRUPT, "the collection catalog " + path() +
                               " holds no collection (its settings are missing); remove the folder "
                               "and create the collection again");
-    st_ = std::make_unique<Statements>(db_);
+    st_ = std::make_unique<Statements>(db_, has_vector_sums());
   }
   auto get = [&](const char* key) -> Stmt& {
     Stmt& s = st_->get_meta;
@@ -238,7 +248,7 @@ int64_t Catalog::insert(const ItemInfo& item, const float* vec, size_t dim, int6
     throw;
   }
   int64_t id = db_.last_insert_id();
-  st_->insert_vector.bind(1, id).bind_blob(2, vec, dim * sizeof(float)).run();
+  write_vector(id, vec, dim);
   return id;
 }
 
@@ -248,7 +258,15 @@ void Catalog::update(int64_t id, const ItemInfo& item, const float* vec, size_t 
   s.bind(1, id).bind(2, item.uri).bind(3, item.content_hash).bind(4, item.size).bind(5, item.mtime);
   s.bind(6, int64_t{item.width}).bind(7, int64_t{item.height}).bind(8, item.payload).bind(9, seq);
   s.step();
-  st_->insert_vector.bind(1, id).bind_blob(2, vec, dim * sizeof(float)).run();
+  write_vector(id, vec, dim);
+}
+
+void Catalog::write_vector(int64_t id, const float* vec, size_t dim) {
+  const size_t bytes = dim * sizeof(float);
+  const uint64_t sum = checksum_of(vec, bytes);
+  int64_t stored;  // SQLite's integers are signed: the same 64 bits
+  std::memcpy(&stored, &sum, sizeof stored);
+  st_->insert_vector.bind(1, id).bind_blob(2, vec, bytes).bind(3, stored).run();
 }
 
 bool Catalog::remove(int64_t id, int64_t seq) {
@@ -302,7 +320,42 @@ void Catalog::read_vector(Stmt& s, int col, int64_t id, float* out, size_t dim) 
     fail(CBIR_ECORRUPT, "the vector of item " + std::to_string(id) + " in " + path() + " has " +
                             std::to_string(s.bytes(col)) + " bytes instead of " +
                             std::to_string(dim * sizeof(float)) + "; the catalog is damaged");
+  if (!sum_matches(s, col))
+    fail(CBIR_ECORRUPT, "the stored vector of item " + std::to_string(id) + " in " + path() +
+                            " fails its checksum (the file was damaged on disk); remove the item "
+                            "and index its image again");
   std::memcpy(out, s.blob(col), dim * sizeof(float));
+}
+
+bool Catalog::sum_matches(Stmt& s, int col) {
+  if (s.is_null(col + 1)) return true;  // written before vectors had checksums
+  const int64_t stored = s.int64(col + 1);
+  uint64_t want;
+  std::memcpy(&want, &stored, sizeof want);
+  return checksum_of(s.blob(col), s.bytes(col)) == want;
+}
+
+bool Catalog::has_vector_sums() {
+  Stmt s(db_, "SELECT count(*) FROM pragma_table_info('vectors') WHERE name = 'sum'");
+  s.step();
+  return s.int64(0) > 0;
+}
+
+Catalog::VectorCheck Catalog::check_vectors(size_t chunk) {
+  Stmt s(db_, has_vector_sums() ? "SELECT id, vector, sum FROM vectors WHERE id > ?1 ORDER BY id LIMIT ?2"
+                                : "SELECT id, vector, NULL FROM vectors WHERE id > ?1 ORDER BY id LIMIT ?2");
+  VectorCheck out;
+  for (int64_t after = -1, n = 1; n > 0;) {
+    s.bind(1, after).bind(2, static_cast<int64_t>(chunk));
+    for (n = 0; s.step(); ++n) {
+      after = s.int64(0);
+      ++out.checked;
+      if (s.is_null(2)) ++out.without_sum;
+      else if (!sum_matches(s, 1)) out.damaged.push_back(after);
+    }
+    s.reset();
+  }
+  return out;
 }
 
 bool Catalog::vector(int64_t id, float* out, size_t dim) {

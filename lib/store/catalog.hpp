@@ -108,12 +108,25 @@ class Catalog {
   void wait_for_background_checkpoint();
   // SQLite's own integrity check; "" when it finds nothing.
   std::string integrity_problems();
+  // Every stored vector against its checksum (XXH3-64, written with it since format 1 gained
+  // the column; older rows have none until they are written again).
+  struct VectorCheck {
+    int64_t checked = 0;
+    int64_t without_sum = 0;
+    std::vector<int64_t> damaged;  // ids
+  };
+  VectorCheck check_vectors(size_t chunk = 4096);
 
   const std::string& path() const { return db_.path(); }
 
  private:
   struct Statements;
+  // Reads the vector in column `col` (its checksum in `col` + 1) into out; CBIR_ECORRUPT when
+  // its size or checksum is wrong.
   void read_vector(Stmt& s, int col, int64_t id, float* out, size_t dim);
+  void write_vector(int64_t id, const float* vec, size_t dim);
+  static bool sum_matches(Stmt& s, int col);
+  bool has_vector_sums();
 
   Db db_;
   std::unique_ptr<Statements> st_;

@@ -686,6 +686,12 @@ void Collection::verify() {
   const std::string problems = catalog_->integrity_problems();
   if (!problems.empty())
     fail(CBIR_ECORRUPT, "the collection catalog " + catalog_->path() + " is damaged: " + problems);
+  const Catalog::VectorCheck vectors = catalog_->check_vectors();
+  if (!vectors.damaged.empty())
+    fail(CBIR_ECORRUPT, std::to_string(vectors.damaged.size()) + " stored vectors in " +
+                            catalog_->path() + " fail their checksum (damaged on disk), item " +
+                            std::to_string(vectors.damaged.front()) +
+                            " first; remove those items and index their images again");
   Catalog::ReadTxn txn(*catalog_);
   const CatalogMeta m = catalog_->read_meta();
   std::shared_lock ix(index_mu_);

@@ -21,7 +21,8 @@ namespace {
 // Fixed header: magic, format, checksum of the body, body length. The body starts with the
 // SnapshotInfo fields, so the checksum covers them too.
 constexpr char kMagic[8] = {'C', 'B', 'I', 'R', 'S', 'N', 'A', 'P'};
-constexpr uint32_t kFormat = 2;  // 2: a flat index is stored as raw vectors
+// 2: a flat index is stored as raw vectors; 3: the checksum is XXH3-64 (was a hand-written one)
+constexpr uint32_t kFormat = 3;
 constexpr size_t kHeaderBytes = 8 + 4 + 4 + 8 + 8;
 constexpr size_t kBufferBytes = size_t{1} << 20;
 constexpr uint32_t kMaxSpecBytes = 4096;
@@ -245,7 +246,10 @@ bool read_snapshot(const std::string& path, SnapshotInfo& info,
     return false;
   }
   if (get32(header + 8) != kFormat) {
-    problem = "the index snapshot " + path + " has an unknown format";
+    problem = get32(header + 8) < kFormat
+                  ? "the index snapshot " + path + " was written by an older cbir (format " +
+                        std::to_string(get32(header + 8)) + "); it is rebuilt once and saved anew"
+                  : "the index snapshot " + path + " has an unknown format";
     return false;
   }
   const uint64_t expected = get64(header + 16);

@@ -111,6 +111,7 @@ TEST_CASE("the checksum streams, and sees any changed bit or length") {
   padded.push_back(0);
   zero_tail.update(padded.data(), padded.size());
   CHECK(zero_tail.digest() != shorter.digest());
+  CHECK(cbir::store::checksum_of(data.data(), data.size()) == whole.digest());  // one XXH3-64
 }
 
 namespace {
