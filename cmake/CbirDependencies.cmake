@@ -40,6 +40,8 @@ endif()
 cbir_require(UTF8PROC_FOUND "utf8proc" "libutf8proc-dev")
 cbir_require(TURBOJPEG_FOUND "the TurboJPEG API of libjpeg-turbo" "libturbojpeg0-dev")
 cbir_require(XXHASH_FOUND "xxHash (XXH3 checksums)" "libxxhash-dev")
+find_package(OpenSSL COMPONENTS Crypto QUIET)
+cbir_require(OpenSSL_FOUND "OpenSSL's libcrypto (SHA-256 of bundles)" "libssl-dev")
 
 # Photo formats beyond JPEG/PNG/GIF/BMP/TGA/PNM: each optional, found by pkg-config. A format
 # whose library is missing is refused at decode time with CBIR_EIMAGE_FORMAT naming the package;

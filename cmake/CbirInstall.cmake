@@ -22,7 +22,7 @@ install(FILES ${CMAKE_CURRENT_BINARY_DIR}/cbirConfig.cmake
 if(BUILD_SHARED_LIBS)
   set(CBIR_PC_PRIVATE_LIBS "")
 else()
-  set(CBIR_PC_PRIVATE_LIBS "-ltorch -ltorch_cpu -lc10 -lfaiss -lutf8proc -lturbojpeg -lxxhash -lsqlite3 -lgomp -lpthread -lstdc++")
+  set(CBIR_PC_PRIVATE_LIBS "-ltorch -ltorch_cpu -lc10 -lfaiss -lutf8proc -lturbojpeg -lxxhash -lcrypto -lsqlite3 -lgomp -lpthread -lstdc++")
   foreach(_fmt IN LISTS CBIR_IMAGE_FORMATS)  # the photo formats' libraries
     list(JOIN LIB${_fmt}_LDFLAGS " " _fmt_flags)
     string(APPEND CBIR_PC_PRIVATE_LIBS " ${_fmt_flags}")

@@ -372,7 +372,8 @@ typedef struct cbir_model_options_t {
                              process setting. An int8 model plans for its count */
   int32_t batch_size;     /* images or texts per forward pass; 0 = default (8) */
   int32_t verify_hashes;  /* nonzero (default): check every file's sha256 against bundle.json
-                             when opening (seconds for large bundles); 0: sizes only */
+                             when opening (libcrypto, ~1.4 GB/s here: 0.5 s for a 720 MB
+                             ViT-B-16 bundle); 0: sizes only */
   int32_t exif_orientation; /* image embedding: nonzero (default) applies EXIF orientation */
   int32_t fast_decode;    /* image embedding: nonzero decodes large JPEGs at a reduced DCT scale
                              (faster, slightly different pixels); 0 (default): exact */
