@@ -45,7 +45,8 @@ void Db::fail(int rc, const std::string& what) const {
     case SQLITE_LOCKED: cbir::fail(CBIR_ELOCKED, msg);
     case SQLITE_READONLY:
       cbir::fail(CBIR_EIO, msg + "; the collection is open read-only or its files are not writable");
-    case SQLITE_FULL: cbir::fail(CBIR_EIO, msg + "; the disk is full");
+    case SQLITE_FULL:
+      cbir::fail(CBIR_EIO, msg + ": free some space and run it again (what was committed is kept)");
     case SQLITE_CONSTRAINT: cbir::fail(CBIR_EEXIST, msg);
     default: cbir::fail(CBIR_EIO, msg);
   }

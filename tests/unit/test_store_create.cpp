@@ -5,6 +5,7 @@
 
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -134,4 +135,54 @@ TEST_CASE("processes creating the same collection at once: one collection, made 
   CHECK(made >= 1);
   CHECK(count(open(path, CBIR_OPEN_READONLY).get()) == 0);
   CHECK(entries(tmp.path()) == std::vector<std::string>{"shared"});
+}
+
+TEST_CASE("writing on a full disk fails cleanly and loses nothing committed before") {
+  TempDir tmp;
+  const std::string path = tmp.sub("c");
+  const size_t dim = 64;
+  {
+    Handle c = create(path, dim);
+    add(c.get(), uris("before/", 100), unit_vectors(100, dim, 1), dim);
+    ok(cbir_collection_save(c.get()));
+  }
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    // The files may grow by a few pages at most: the next commits find the disk full.
+    signal(SIGXFSZ, SIG_IGN);
+    struct stat st {};
+    ::stat((path + "/catalog.sqlite").c_str(), &st);
+    const rlim_t cap = static_cast<rlim_t>(st.st_size) + 65536;
+    rlimit small{cap, cap};
+    setrlimit(RLIMIT_FSIZE, &small);
+    cbir_collection_options_t o = CBIR_COLLECTION_OPTIONS_INIT;
+    cbir_collection_t* c = nullptr;
+    if (cbir_collection_open(&c, path.c_str(), &o) != CBIR_OK) _exit(3);
+    int failed = 0;
+    for (int round = 0; round < 50 && !failed; ++round) {
+      const auto v = unit_vectors(100, dim, uint32_t(10 + round));
+      auto u = uris("full" + std::to_string(round) + "/", 100);
+      auto items = items_for(u);
+      std::vector<int64_t> ids(100);
+      if (cbir_collection_add(ids.data(), c, items.data(), v.data(), 100, dim) != CBIR_OK ||
+          cbir_collection_commit(c) != CBIR_OK)
+        failed = cbir_last_error()[0] != '\0' ? 1 : 2;
+    }
+    cbir_collection_close(c);
+    _exit(failed == 1 ? 0 : 4);  // it must have failed, with a message
+  }
+  int wstatus = 0;
+  REQUIRE(waitpid(pid, &wstatus, 0) == pid);
+  REQUIRE(WIFEXITED(wstatus));
+  CHECK(WEXITSTATUS(wstatus) == 0);
+  // Everything committed before is there and verifies; the open writer's later commits may or
+  // may not have fitted, but whole ones only.
+  Handle c = open(path, CBIR_OPEN_READONLY);
+  ok(cbir_collection_verify(c.get()));
+  const uint64_t n = count(c.get());
+  CHECK(n >= 100);
+  CHECK(n % 100 == 0);
+  int64_t id = -1;
+  ok(cbir_collection_find(&id, c.get(), "before/99"));
 }
