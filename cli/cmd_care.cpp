@@ -1,5 +1,6 @@
 // cbir verify / backup: checking a collection and copying it while it is in use.
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -9,12 +10,13 @@
 namespace cli {
 
 const char* const kVerifyUsage =
-    "usage: cbir verify [--db DIR] [--json]\n"
+    "usage: cbir verify [--db DIR] [--model DIR] [--json]\n"
     "\n"
     "Checks the collection: its catalog (SQLite's integrity check), every stored vector against\n"
-    "its checksum, its index snapshot (checksum, and that it belongs to the catalog), and that\n"
-    "the index holds exactly the catalog's items.\n"
-    "Prints each check, what is wrong and what to do. Exit status 0 only when all is well.\n";
+    "its checksum, its index snapshot (checksum, and that it belongs to the catalog), that the\n"
+    "index holds exactly the catalog's items, and with --model (or $CBIR_MODEL) that the model\n"
+    "is the one the collection was made with. Prints each check, what is wrong and what to do.\n"
+    "Exit status 0 only when all is well.\n";
 
 const char* const kBackupUsage =
     "usage: cbir backup [--db DIR] DEST\n"
@@ -27,56 +29,68 @@ namespace {
 
 struct Check {
   std::string name;
-  std::string problem;  // empty: passed
+  int status = CBIR_OK;
+  std::string message;  // what is wrong and what to do, or a note
 };
 
-// The library's warnings while the collection opens: a snapshot it could not use is rebuilt
-// from the catalog and says so there.
-void collect_warning(void* user, int32_t level, const char* message) {
-  if (level >= CBIR_LOG_WARN) static_cast<std::vector<std::string>*>(user)->push_back(message);
+void collect(void* user, const char* check, int32_t status, const char* message) {
+  static_cast<std::vector<Check>*>(user)->push_back({check, status, message});
 }
 
 }  // namespace
 
 int cmd_verify(int argc, char** argv) {
-  Args args(argc, argv, {"--db"}, {"--json"});
+  Args args(argc, argv, {"--db", "--model"}, {"--json"});
   if (!args.positional().empty()) throw UsageError("verify takes no arguments");
   const std::string dir = db_dir(args);
   std::vector<Check> checks;
-  std::vector<std::string> warnings;
-  cbir_set_log_callback(collect_warning, &warnings, CBIR_LOG_WARN);
   cbir_collection_options_t opts = CBIR_COLLECTION_OPTIONS_INIT;
   opts.flags = CBIR_OPEN_READONLY;
   cbir_collection_t* raw = nullptr;
   const int rc = cbir_collection_open(&raw, dir.c_str(), &opts);
   CollectionPtr coll(raw);
-  cbir_set_log_callback(nullptr, nullptr, CBIR_LOG_WARN);
   if (rc == CBIR_ENOTFOUND) throw Failure("no collection at '" + dir + "'");
-  checks.push_back({"open", rc == CBIR_OK ? "" : cbir_last_error()});
+  if (rc != CBIR_OK) checks.push_back({"open", rc, cbir_last_error()});
   if (coll) {
-    std::string snapshot;
-    for (const std::string& w : warnings)
-      if (w.find("rebuilding the index") != std::string::npos)
-        snapshot = w.compare(0, 6, "cbir: ") == 0 ? w.substr(6) : w;
-    checks.push_back({"snapshot", snapshot.empty() ? "" :
-                      snapshot + "; it was rebuilt from the catalog in memory: open the "
-                                 "collection for writing (cbir compact) to save a good one"});
-    checks.push_back({"catalog and index", cbir_collection_verify(coll.get()) == CBIR_OK ? ""
-                                                                                      : cbir_last_error()});
+    cbir_collection_verify_report(coll.get(), collect, &checks);
+    if (args.has("--model") || std::getenv("CBIR_MODEL")) {
+      cbir_model_options_t mo = CBIR_MODEL_OPTIONS_INIT;
+      mo.device = "cpu";
+      mo.towers = CBIR_TOWER_TEXT;  // the fingerprint is the bundle's; one small tower loads
+      const std::string mdir = model_dir(args);
+      cbir_model_t* m = nullptr;
+      Check c{"model", cbir_model_open(&m, mdir.c_str(), &mo), ""};
+      if (c.status != CBIR_OK) {
+        c.message = cbir_last_error();
+      } else {
+        ModelPtr model(m);
+        cbir_collection_info_t* ci = nullptr;
+        check(cbir_collection_info(&ci, coll.get()));
+        const std::string want = ci->fingerprint, have = model_info(model.get()).fingerprint;
+        cbir_free(ci);
+        if (want != have) {
+          c.status = CBIR_EMISMATCH;
+          c.message = "the collection was made with the model '" + want + "', not " + mdir +
+                      " ('" + have + "'): search it with that model, or index into a new collection";
+        }
+      }
+      checks.push_back(c);
+    }
   }
   bool ok = true;
-  for (const Check& c : checks) ok = ok && c.problem.empty();
+  for (const Check& c : checks) ok = ok && c.status == CBIR_OK;
   if (args.has("--json")) {
     std::string list;
     for (const Check& c : checks)
       list += (list.empty() ? "" : ", ") + std::string("{\"check\": ") + json_quote(c.name) +
-              ", \"ok\": " + (c.problem.empty() ? "true" : "false") +
-              (c.problem.empty() ? "" : ", \"problem\": " + json_quote(c.problem)) + "}";
+              ", \"ok\": " + (c.status == CBIR_OK ? "true" : "false") +
+              (c.message.empty() ? "" : ", \"message\": " + json_quote(c.message)) + "}";
     std::printf("{\"path\": %s, \"ok\": %s, \"checks\": [%s]}\n", json_quote(dir).c_str(),
                 ok ? "true" : "false", list.c_str());
   } else {
     for (const Check& c : checks)
-      std::printf("%-18s %s\n", c.name.c_str(), c.problem.empty() ? "ok" : c.problem.c_str());
+      std::printf("%-9s %s%s%s\n", c.name.c_str(), c.status == CBIR_OK ? "ok" : "FAILED",
+                  c.message.empty() ? "" : ": ", c.message.c_str());
     std::printf("%s\n", ok ? "all well" : "problems found");
   }
   return ok ? 0 : 1;

@@ -707,6 +707,18 @@ CBIR_API int cbir_collection_compact(cbir_collection_t* coll);
  * checked. Errors: CBIR_ECORRUPT (the message says what is wrong and what
  * to do), CBIR_EIO. */
 CBIR_API int cbir_collection_verify(cbir_collection_t* coll);
+/* One finding of cbir_collection_verify_report(): `check` names what was checked ("catalog",
+ * "vectors", "snapshot", "index"), `status` is CBIR_OK or its error code, `message` says what is
+ * wrong and what to do, or gives a note ("" when there is nothing to say). Borrowed for the
+ * call. */
+typedef void (*cbir_verify_fn)(void* user, const char* check, int32_t status, const char* message);
+/* The checks of cbir_collection_verify(), each reported to `fn` as it ends, all of them run
+ * whatever the earlier ones found: the catalog (SQLite's integrity check), every stored vector
+ * against its checksum, the index snapshot (its checksum, and that it belongs to the catalog;
+ * none saved yet is fine), and that the index holds exactly the catalog's items. Returns
+ * CBIR_OK when all pass, else the first failure's code (its message is also
+ * cbir_last_error()). `fn` may be NULL. */
+CBIR_API int cbir_collection_verify_report(cbir_collection_t* coll, cbir_verify_fn fn, void* user);
 /* Writes a consistent copy of the collection to the new folder `dest` while this and other
  * handles and processes keep searching and writing it: every item committed before the call,
  * and perhaps some committed during it; never half of a commit. The copy opens as a collection

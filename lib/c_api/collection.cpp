@@ -323,6 +323,17 @@ int cbir_collection_verify(cbir_collection_t* coll) {
   return guard([&] { impl(coll).verify(); });
 }
 
+int cbir_collection_verify_report(cbir_collection_t* coll, cbir_verify_fn fn, void* user) {
+  return guard([&] {
+    std::string first;
+    const int status = impl(coll).verify_report([&](const char* check, int s, const std::string& m) {
+      if (s != CBIR_OK && first.empty()) first = m;
+      if (fn) fn(user, check, s, m.c_str());  // a C callback: it cannot throw
+    });
+    if (status != CBIR_OK) cbir::fail(status, first);
+  });
+}
+
 int cbir_collection_backup(const cbir_collection_t* coll, const char* dest) {
   return guard([&] {
     need(dest, "dest");

@@ -680,37 +680,6 @@ void Collection::similar(int64_t id, size_t k, const SearchFilter& filter, float
   }
 }
 
-void Collection::verify() {
-  std::lock_guard w(write_mu_);
-  std::lock_guard db(db_mu_);
-  const std::string problems = catalog_->integrity_problems();
-  if (!problems.empty())
-    fail(CBIR_ECORRUPT, "the collection catalog " + catalog_->path() + " is damaged: " + problems);
-  const Catalog::VectorCheck vectors = catalog_->check_vectors();
-  if (!vectors.damaged.empty())
-    fail(CBIR_ECORRUPT, std::to_string(vectors.damaged.size()) + " stored vectors in " +
-                            catalog_->path() + " fail their checksum (damaged on disk), item " +
-                            std::to_string(vectors.damaged.front()) +
-                            " first; remove those items and index their images again");
-  Catalog::ReadTxn txn(*catalog_);
-  const CatalogMeta m = catalog_->read_meta();
-  std::shared_lock ix(index_mu_);
-  if (!index_) fail(CBIR_EIO, "the index of " + dir_ + " is unavailable; reopen the collection");
-  if (m.seq != index_seq_ || m.generation != generation_) return;  // a reader behind: nothing to compare
-  std::vector<int64_t> stored;
-  for (;;) {
-    const std::vector<int64_t> part =
-        catalog_->ids_after(stored.empty() ? -1 : stored.back(), kScanChunk);
-    if (part.empty()) break;
-    stored.insert(stored.end(), part.begin(), part.end());
-  }
-  const std::vector<int64_t> indexed = index_->ids();
-  if (stored != indexed)
-    fail(CBIR_ECORRUPT, "the index of " + dir_ + " holds " + std::to_string(indexed.size()) +
-                            " items but the catalog " + std::to_string(stored.size()) +
-                            "; delete " + snapshot_path() + " and reopen to rebuild it");
-}
-
 CollectionInfo Collection::info() const {
   CollectionInfo i;
   i.path = dir_;

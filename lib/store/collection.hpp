@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -103,7 +104,12 @@ class Collection {
   void rebuild(const std::string& spec);
   // Rebuilds without the removed vectors, forgets old removals, checkpoints the catalog.
   void compact();
-  // SQLite's integrity check plus agreement of index and catalog; CBIR_ECORRUPT when not.
+  // Every check of the collection (lib/store/verify.cpp), each reported to `on_check` as it
+  // ends: its name ("catalog", "vectors", "snapshot", "index"), CBIR_OK or the error code, and
+  // what is wrong and what to do (or a note). Returns CBIR_OK, or the first failure's code.
+  using VerifyFn = std::function<void(const char* check, int status, const std::string& message)>;
+  int verify_report(const VerifyFn& on_check);
+  // verify_report() that throws the first failure (CBIR_ECORRUPT with its message).
   void verify();
 
   CollectionInfo info() const;

@@ -236,7 +236,9 @@ def test_verify_and_backup(tmp_path):
     assert index(db, any_model(), str(images))["added"] == 12
     r = cbir("verify", "--db", db, "--json")
     report = json.loads(r.stdout)
-    assert report["ok"] and {c["check"] for c in report["checks"]} == {"open", "snapshot", "catalog and index"}
+    assert report["ok"] and [c["check"] for c in report["checks"]] == ["catalog", "vectors", "snapshot", "index"]
+    r = cbir("verify", "--db", db, "--model", any_model(), "--json")
+    assert [c["check"] for c in json.loads(r.stdout)["checks"]][-1] == "model"
 
     copy = str(tmp_path / "copy")
     cbir("backup", "--db", db, copy)
@@ -259,4 +261,4 @@ def test_verify_and_backup(tmp_path):
     r = cbir("verify", "--db", str(tmp_path / "cut"), "--json", check=False)
     report = json.loads(r.stdout)
     assert r.returncode == 1 and not report["ok"]
-    assert "cbir backup" in report["checks"][0]["problem"]
+    assert report["checks"][0]["check"] == "open" and "cbir backup" in report["checks"][0]["message"]

@@ -148,7 +148,12 @@ void open_and_judge(const std::string& path, const std::string& file, bool snaps
     if (status == CBIR_OK && !read_contents(c.get(), got, status)) INFO("read: " << cbir_last_error());
     if (status != CBIR_OK) {
       CHECK(status == CBIR_ECORRUPT);
-      CHECK_FALSE(snapshot_file);
+      // A damaged snapshot is reported by verify on a reader, which leaves the file as it found
+      // it (a writer saves a good one at open); the data it serves was rebuilt from the catalog.
+      if (snapshot_file) {
+        CHECK(flags == uint32_t{CBIR_OPEN_READONLY});
+        CHECK(std::string(cbir_last_error()).find("index snapshot") != std::string::npos);
+      }
       ++tally.detected;
       continue;
     }
