@@ -74,6 +74,7 @@ class IngestProgress(Structure):
 
 PROGRESS_FN = CFUNCTYPE(c_int, c_void_p, POINTER(IngestProgress))
 LOG_FN = CFUNCTYPE(None, c_void_p, c_int32, c_char_p)
+VERIFY_FN = CFUNCTYPE(None, c_void_p, c_char_p, c_int32, c_char_p)
 
 
 class IngestOptions(Structure):
@@ -176,6 +177,8 @@ _PROTOTYPES = {
     "cbir_collection_rebuild": (c_int, [HANDLE, c_char_p]),
     "cbir_collection_compact": (c_int, [HANDLE]),
     "cbir_collection_verify": (c_int, [HANDLE]),
+    "cbir_collection_verify_report": (c_int, [HANDLE, VERIFY_FN, c_void_p]),
+    "cbir_collection_backup": (c_int, [HANDLE, c_char_p]),
     "cbir_collection_info": (c_int, [POINTER(POINTER(CollectionInfo)), HANDLE]),
     "cbir_ingest_options_init": (None, [POINTER(IngestOptions)]),
     "cbir_ingest_dir": (c_int, [HANDLE_P, HANDLE, HANDLE, c_char_p, POINTER(IngestOptions)]),

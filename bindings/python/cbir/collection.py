@@ -4,7 +4,7 @@ import math
 import os
 from ctypes import POINTER, byref, c_float, c_int32, c_int64, c_size_t, c_uint64, c_void_p
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, List, Optional, Sequence, Union
+from typing import Callable, Iterator, List, Optional, Sequence, Tuple, Union
 
 from . import _arrays, _native
 from ._native import lib
@@ -264,8 +264,28 @@ class Collection:
         check(lib.cbir_collection_compact(self._ptr))
 
     def verify(self) -> None:
-        """Checks catalog and index; raises CorruptError saying what is wrong."""
+        """Checks catalog, stored vectors, snapshot and index; raises CorruptError saying what
+        is wrong and what to do."""
         check(lib.cbir_collection_verify(self._ptr))
+
+    def verify_report(self) -> List[Tuple[str, bool, str]]:
+        """Every check of verify() (cbir_collection_verify_report), whatever the others found:
+        a list of (check, passed, message), the message saying what is wrong and what to do,
+        or giving a note. Raises nothing for a failed check."""
+        found = []
+
+        def on_check(_user, name, status, message):
+            found.append((name.decode(), status == 0, message.decode("utf-8", "replace")))
+
+        callback = _native.VERIFY_FN(on_check)
+        lib.cbir_collection_verify_report(self._ptr, callback, None)
+        return found
+
+    def backup(self, dest: PathLike) -> None:
+        """Writes a consistent copy of the collection to the new folder `dest` while it is in
+        use (cbir_collection_backup): every item committed before the call; it opens as it is.
+        Raises ExistsError when dest exists."""
+        check(lib.cbir_collection_backup(self._ptr, _native.cstr(dest)))
 
     # -- reading ---------------------------------------------------------------------------
 

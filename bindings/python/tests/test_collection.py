@@ -97,6 +97,21 @@ def test_items_round_trip(model, tmp_path):
         coll.verify()
 
 
+def test_backup_and_verify_report(model, tmp_path):
+    v = np.eye(model.dim, dtype=np.float32)[:3]
+    with cbir.Collection(tmp_path / "c", model=model, create=True) as coll:
+        coll.add(["x", "y", "z"], v)
+        coll.commit()
+        coll.backup(tmp_path / "copy")
+        with pytest.raises(cbir.ExistsError):
+            coll.backup(tmp_path / "copy")
+    with cbir.Collection(tmp_path / "copy", model=model, read_only=True) as copy:
+        assert len(copy) == 3 and copy.search(v[1], k=1)[0].uri == "y"
+        report = copy.verify_report()
+        assert [name for name, _, _ in report] == ["catalog", "vectors", "snapshot", "index"]
+        assert all(passed for _, passed, _ in report)
+
+
 def test_reopened_read_only_it_serves_but_refuses_writes(model, tmp_path):
     path = tmp_path / "c"
     v = np.eye(model.dim, dtype=np.float32)[:2]
