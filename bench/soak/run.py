@@ -3,7 +3,9 @@ model) indexing a folder of photos and killed with SIGKILL at random moments, th
 (it resumes); two reader processes searching the same collection all along; the disk filling up
 once (where this runs as root: the collection lives on a small tmpfs the script mounts, and a
 filler file takes the free space for a while; elsewhere that part is skipped, saying so); at
-the end `cbir verify`, and the collection must hold every photo exactly once.
+the end `cbir verify`, and the collection must hold every photo exactly once. Halfway, `cbir
+backup` copies the collection from another process while the writer runs: the copy must
+verify and hold every photo committed before it started.
 
     /usr/bin/python3 bench/soak/run.py [--build build] [--images 1500] [--seconds 90] [--json PATH]
 
@@ -72,6 +74,14 @@ def reader(lib, db, dim, seconds, out):
         json.dump({"answered": answered, "corrupt": corrupt}, f)
 
 
+def uris_in(cli, db, work, name):
+    """The file names a collection holds (cbir export), one per item."""
+    out = os.path.join(work, name)
+    subprocess.run([cli, "export", "--db", db, "--out", out], check=True, capture_output=True)
+    with open(out + ".jsonl", encoding="utf-8") as f:
+        return [os.path.basename(json.loads(line)["uri"]) for line in f]
+
+
 def mount_tmpfs(path, mib):
     if os.geteuid() != 0:
         return "not root: the disk-full part is skipped"
@@ -109,6 +119,7 @@ def main():
     rng = random.Random(1)
     start = time.time()
     filled = False
+    backup = None  # (folder, the photos committed before it started)
     try:
         while True:
             # Once, a third of the way in: fill the disk for one writer run.
@@ -121,6 +132,15 @@ def main():
             w = subprocess.Popen([cli, "index", photos, "--db", db, "--quiet", "--json",
                                   "--model", model], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                  text=True)
+            # Once, from halfway on and when it holds items: a backup from another process
+            # while this writer runs.
+            if backup is None and time.time() - start > args.seconds / 2 and os.path.isdir(db):
+                time.sleep(0.2)
+                before = uris_in(cli, db, work, "before")
+                if before:
+                    folder = os.path.join(work, "backup")
+                    subprocess.run([cli, "backup", "--db", db, folder], check=True, capture_output=True)
+                    backup = (folder, before)
             stats["writer_runs"] += 1
             try:
                 # The run on a full disk is not killed: it must fail by itself, cleanly.
@@ -146,11 +166,16 @@ def main():
             r.wait()
     verify = subprocess.run([cli, "verify", "--db", db, "--json"], capture_output=True, text=True)
     report = json.loads(verify.stdout)
-    exported = os.path.join(work, "x")
-    subprocess.run([cli, "export", "--db", db, "--out", exported], check=True, capture_output=True)
-    with open(exported + ".jsonl", encoding="utf-8") as f:
-        uris = [os.path.basename(json.loads(line)["uri"]) for line in f]
+    uris = uris_in(cli, db, work, "final")
     want = set(os.listdir(photos))
+    stats["backup"] = "taken" if backup else "not taken: nothing was committed in time"
+    if backup:  # it opens as it is, verifies, and holds what was committed before it started
+        folder, before = backup
+        stats["backup_verify_ok"] = json.loads(subprocess.run(
+            [cli, "verify", "--db", folder, "--json"], capture_output=True, text=True).stdout)["ok"]
+        held = uris_in(cli, folder, work, "backup")
+        stats["backup_items"] = len(held)
+        stats["backup_missing_committed"] = len(set(before) - set(held))
     stats.update({"seconds": round(time.time() - start, 1), "images": len(want),
                   "items": len(uris), "items_lost": len(want - set(uris)),
                   "items_doubled": len(uris) - len(set(uris)), "verify_ok": report["ok"]})
@@ -167,7 +192,8 @@ def main():
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump(stats, f, indent=1)
     good = (stats["items_lost"] == 0 and stats["items_doubled"] == 0 and stats["verify_ok"]
-            and stats["reader0_corrupt"] == 0 and stats["reader1_corrupt"] == 0)
+            and stats["reader0_corrupt"] == 0 and stats["reader1_corrupt"] == 0
+            and stats.get("backup_verify_ok", True) and stats.get("backup_missing_committed", 0) == 0)
     return 0 if good else 1
 
 
