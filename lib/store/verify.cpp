@@ -77,6 +77,12 @@ int Collection::verify_report(const VerifyFn& on_check) {
   for (;;) {
     const std::vector<int64_t> part = catalog_->ids_after(stored.empty() ? -1 : stored.back(), 65536);
     if (part.empty()) break;
+    // A damaged catalog index can hand back ids out of order: stop rather than loop forever.
+    if (!stored.empty() && part.front() <= stored.back()) {
+      report("index", CBIR_ECORRUPT, "the catalog " + catalog_->path() + " lists its items out of "
+                                     "order (its index is damaged); restore the collection from a backup");
+      return first;
+    }
     stored.insert(stored.end(), part.begin(), part.end());
   }
   const std::vector<int64_t> indexed = index_->ids();
