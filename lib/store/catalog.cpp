@@ -348,6 +348,11 @@ Catalog::VectorCheck Catalog::check_vectors(size_t chunk) {
   for (int64_t after = -1, n = 1; n > 0;) {
     s.bind(1, after).bind(2, static_cast<int64_t>(chunk));
     for (n = 0; s.step(); ++n) {
+      if (s.int64(0) <= after) {  // a damaged b-tree handing back ids out of order: stop
+        out.damaged.push_back(s.int64(0));
+        s.reset();
+        return out;
+      }
       after = s.int64(0);
       ++out.checked;
       if (s.is_null(2)) ++out.without_sum;
