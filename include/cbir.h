@@ -713,7 +713,8 @@ CBIR_API int cbir_collection_verify(cbir_collection_t* coll);
  * call. */
 typedef void (*cbir_verify_fn)(void* user, const char* check, int32_t status, const char* message);
 /* The checks of cbir_collection_verify(), each reported to `fn` as it ends, all of them run
- * whatever the earlier ones found: the catalog (SQLite's integrity check), every stored vector
+ * whatever the earlier ones found, except after a damaged catalog (the others read it): the
+ * catalog (SQLite's integrity check), every stored vector
  * against its checksum, the index snapshot (its checksum, and that it belongs to the catalog;
  * none saved yet is fine), and that the index holds exactly the catalog's items. Returns
  * CBIR_OK when all pass, else the first failure's code (its message is also

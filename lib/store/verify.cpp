@@ -1,5 +1,5 @@
 // Collection::verify_report: every check a user can ask for (`cbir verify`), apart from the
-// collection's daily work in collection.cpp.
+// collection's daily work in collection.cpp. A damaged catalog ends the checks at the first.
 #include <mutex>
 #include <shared_mutex>
 
@@ -24,6 +24,9 @@ int Collection::verify_report(const VerifyFn& on_check) {
   report("catalog", problems.empty() ? CBIR_OK : CBIR_ECORRUPT,
          problems.empty() ? "" : "the collection catalog " + catalog_->path() + " is damaged: " +
                                      problems + "; restore the collection from a backup");
+  // The other checks walk the catalog's tables: on a damaged one a walk can run off into
+  // garbage (the fuzzer found loops and endless scans), so they are not run.
+  if (!problems.empty()) return first;
 
   const Catalog::VectorCheck v = catalog_->check_vectors();
   std::string note = std::to_string(v.checked) + " vectors checked";
