@@ -145,8 +145,8 @@ CBIR_API uint32_t cbir_features(void);
  * operating system enables it); "" on a CPU with none of them. Static storage. */
 CBIR_API const char* cbir_cpu_features(void);
 
-/* The image formats this build decodes, space-separated, from "jpeg png gif bmp tga pnm webp
- * tiff heic avif jxl". The first six are always there; webp, tiff and jxl when libcbir was built
+/* The image formats this build decodes, space-separated, from "jpeg png gif bmp tga pnm ico
+ * webp tiff heic avif jxl" (ico: icons and cursors). The first seven are always there; webp, tiff and jxl when libcbir was built
  * with libwebp, libtiff and libjxl; heic and avif when it was built with libheif and that
  * libheif has the HEVC and AV1 decoders. A file of a format missing here is refused with
  * CBIR_EIMAGE_FORMAT, its message naming the package to build with. Static storage. */
@@ -249,11 +249,12 @@ CBIR_API const char* cbir_tokenizer_token(const cbir_tokenizer_t* tokenizer, int
 /* Decoding and preprocessing exactly as the image encoders see it, without a model: to check
  * files before adding them, and to diff cbir's pixels against a Python pipeline.
  * Formats, recognised by their content (never by the file name): JPEG (libjpeg-turbo, the same
- * pixels as Pillow), PNG, GIF (first frame), BMP, TGA and binary PNM; and where the build has
+ * pixels as Pillow), PNG, GIF (first frame), BMP (RLE too), TGA, PNM (PBM/PGM/PPM, binary and
+ * plain, up to 16 bits) and ICO/CUR (the largest image); and where the build has
  * their libraries (cbir_image_formats()) WebP, TIFF (first page), HEIC/HEIF and AVIF (primary
  * image, libheif's transforms applied), JPEG XL (README, "Photo formats"). Every image becomes 8-bit
  * RGB as Pillow's convert('RGB') makes it (alpha dropped, not blended; gray replicated; palette
- * expanded; 16-bit samples reduced to their high byte), is turned upright by its EXIF
+ * expanded; 16-bit samples reduced to their high byte, 16-bit PNM samples scaled), is turned upright by its EXIF
  * orientation, then resized as torchvision 0.14 resizes PIL images, with Pillow's resampling
  * reproduced bit for bit. Damaged, truncated, empty, oversized or non-image data is refused
  * with its own CBIR_EIMAGE_* code; the message names the file (or "buffer") and the reason.
@@ -282,11 +283,18 @@ typedef struct cbir_preprocess_options_t {
                                under 2 levels); 0 (default): exact */
   uint64_t max_pixels;      /* refuse images with more pixels, checked on the header before
                                anything is allocated; 0 = default (89478485, as Pillow) */
+  int32_t resize_before_rgb; /* nonzero: Chinese-CLIP's own order, resize in the file's own
+                               mode and convert to RGB after: palette and 1-bit images
+                               (Pillow's "P", "1") resize by nearest neighbour, RGBA and LA with
+                               premultiplied alpha, the rest as below. 0 (default): convert
+                               to RGB first (DINOv2, torchvision pipelines). Only images with
+                               a palette or alpha differ. cbir_model_info() says which order a
+                               bundle asks for. */
 } cbir_preprocess_options_t;
 
 #define CBIR_PREPROCESS_OPTIONS_INIT                                                   \
   { sizeof(cbir_preprocess_options_t), CBIR_RESIZE_SQUASH, 224, 224,                   \
-    CBIR_INTERPOLATION_BICUBIC, 1, 0, 0 }
+    CBIR_INTERPOLATION_BICUBIC, 1, 0, 0, 0 }
 /* Sets *opts to the defaults (as CBIR_PREPROCESS_OPTIONS_INIT). NULL is ignored. */
 CBIR_API void cbir_preprocess_options_init(cbir_preprocess_options_t* opts);
 
@@ -439,6 +447,8 @@ typedef struct cbir_model_info_t {
   const char* pooling;       /* DINOv2: "cls", "mean_patch" or "mean_all"; "" otherwise */
   const char* compute_precision; /* what the towers compute in, after AUTO: "fp32", "bf16",
                                     "fp16", or "int8" (an int8 bundle) */
+  int32_t resize_before_rgb; /* as in cbir_preprocess_options_t: 1 for bundles exported for
+                                Chinese-CLIP's own order ("order": "resize_then_rgb") */
 } cbir_model_info_t;
 
 /* Fills *out (see cbir_model_info_t). Errors: CBIR_EINVAL (NULL, or out->version outside

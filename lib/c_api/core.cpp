@@ -78,7 +78,7 @@ const char* cbir_image_formats(void) {
     try {
       return cbir::image::decodable_formats();
     } catch (...) {
-      return std::string("jpeg png gif bmp tga pnm");
+      return std::string("jpeg png gif bmp tga pnm ico");
     }
   }();
   return formats.c_str();

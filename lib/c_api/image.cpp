@@ -34,6 +34,7 @@ Plan plan_for(const cbir_preprocess_options_t* given) {
   }
   p.recipe.size = o.size;
   p.recipe.crop = o.crop;
+  p.recipe.resize_before_rgb = o.resize_before_rgb != 0;
   p.decode.exif_orientation = o.exif_orientation != 0;
   if (o.max_pixels > 0) p.decode.max_pixels = o.max_pixels;
   if (o.fast_decode) p.decode = image::fast_options_for(p.recipe, p.decode);

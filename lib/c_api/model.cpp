@@ -179,6 +179,7 @@ int cbir_model_info(cbir_model_info_t* out, const cbir_model_t* model) {
       std::copy(r.mean.begin(), r.mean.end(), info.mean);
       std::copy(r.std.begin(), r.std.end(), info.std);
       info.pooling = b.image->pooling.c_str();
+      info.resize_before_rgb = r.resize_before_rgb ? 1 : 0;
     }
     std::memcpy(out, &info, out->version);  // only what the caller's struct has room for
   });

@@ -41,6 +41,7 @@ const char* format_name(Format format) {
     case Format::bmp: return "BMP";
     case Format::tga: return "TGA";
     case Format::pnm: return "PNM";
+    case Format::ico: return "ICO/CUR";
     case Format::webp: return "WebP";
     case Format::tiff: return "TIFF";
     case Format::heif: return "HEIF/HEIC";
@@ -55,7 +56,7 @@ bool heif_decodes(Format format);  // decode_heif.cpp: libheif has the codec's p
 #endif
 
 std::string compiled_formats() {
-  std::string s = "jpeg png gif bmp tga pnm";
+  std::string s = "jpeg png gif bmp tga pnm ico";
 #ifdef CBIR_WITH_WEBP
   s += " webp";
 #endif
@@ -72,15 +73,21 @@ std::string compiled_formats() {
   return s;
 }
 
-void rgba_to_rgb(const uint8_t* rgba, size_t stride, Image& img) {
+void rgba_to_rgb(const uint8_t* rgba, size_t stride, Image& img, bool keep_alpha) {
   img.rgb.resize(size_t{3} * img.width * img.height);
+  if (keep_alpha) {
+    img.stored = Stored::alpha;
+    img.alpha.resize(size_t{1} * img.width * img.height);
+  }
   uint8_t* out = img.rgb.data();
+  uint8_t* alpha = img.alpha.data();
   for (int y = 0; y < img.height; ++y) {
     const uint8_t* in = rgba + stride * y;
     for (int x = 0; x < img.width; ++x, in += 4, out += 3) {
       out[0] = in[0];
       out[1] = in[1];
       out[2] = in[2];
+      if (keep_alpha) *alpha++ = in[3];
     }
   }
 }
@@ -181,18 +188,21 @@ Format sniff(const uint8_t* d, size_t n, const std::string& name) {
   if (starts_with(d, n, "\x89PNG\r\n\x1A\n")) return Format::png;
   if (starts_with(d, n, "GIF87a") || starts_with(d, n, "GIF89a")) return Format::gif;
   if (starts_with(d, n, "BM") && n >= 18) {
+    // A known info header size, or the reserved bytes at 0 (a BMP with a damaged header).
     const uint32_t header = le32(d + 14);
     if (header == 12 || header == 16 || header == 40 || header == 52 || header == 56 ||
-        header == 64 || header == 108 || header == 124)
+        header == 64 || header == 108 || header == 124 || le32(d + 6) == 0)
       return Format::bmp;
   }
   if (n >= 3 && d[0] == 'P' && std::isspace(d[2])) {
-    if (d[1] == '5' || d[1] == '6') return Format::pnm;
-    if (d[1] >= '1' && d[1] <= '7')
-      fail_image(CBIR_EIMAGE_FORMAT, name,
-                 std::string("PNM variant P") + static_cast<char>(d[1]) +
-                     " is not supported (only binary P5/P6); convert it to PNG");
+    if (d[1] >= '1' && d[1] <= '6') return Format::pnm;
+    if (d[1] == '7')
+      fail_image(CBIR_EIMAGE_FORMAT, name, "PAM (P7) images are not supported; convert it to PNG");
   }
+  // ICO (type 1) and CUR (type 2): reserved 0, at least one entry whose reserved byte is 0.
+  if (n >= 22 && d[0] == 0 && d[1] == 0 && (d[2] == 1 || d[2] == 2) && d[3] == 0 &&
+      le16(d + 4) > 0 && d[9] == 0)
+    return Format::ico;
   if (looks_like_tga(d, n)) return Format::tga;
 
   if (starts_with(d, n, "RIFF") && n >= 12 && std::memcmp(d + 8, "WEBP", 4) == 0) return Format::webp;
@@ -319,11 +329,21 @@ Image decode_memory(const uint8_t* data, size_t size, const DecodeOptions& opts,
     const detail::PngChunks png = detail::check_png_chunks(data, size, opts, name);
     out.image = detail::decode_stb(data, size, opts, name, format);
     out.orientation = png.orientation;
+  } else if (format == Format::bmp) {
+    out.image = detail::decode_bmp(data, size, opts, name);
+  } else if (format == Format::pnm) {
+    out.image = detail::decode_pnm(data, size, opts, name);
+  } else if (format == Format::ico) {
+    out = detail::decode_ico(data, size, opts, name);
   } else if (format == Format::webp || format == Format::tiff || format == Format::heif ||
              format == Format::avif || format == Format::jxl) {
     out = decode_optional(data, size, opts, name, format);
   } else {
     out.image = detail::decode_stb(data, size, opts, name, format);
+    // A TGA whose rows run right to left (descriptor bit 4; stb ignores it): mirrored, as
+    // Pillow does. Orientation 2 is that mirror.
+    if (format == Format::tga && (data[17] & 0x10))
+      out.image = detail::apply_orientation(std::move(out.image), 2);
   }
   if (opts.exif_orientation && out.orientation != 1)
     return detail::apply_orientation(std::move(out.image), out.orientation);
@@ -348,6 +368,10 @@ Image from_pixels(const uint8_t* pixels, int width, int height, size_t stride,
   Image img;
   img.width = width;
   img.height = height;
+  if (format == PixelFormat::rgba8) {
+    detail::rgba_to_rgb(pixels, stride, img, /*keep_alpha=*/true);
+    return img;
+  }
   img.rgb.resize(static_cast<size_t>(width) * height * 3);
   uint8_t* out = img.rgb.data();
   for (int y = 0; y < height; ++y) {

@@ -118,6 +118,15 @@ Decoded decode_tiff(const uint8_t* data, size_t size, const DecodeOptions& opts,
     dst[1] = static_cast<uint8_t>(TIFFGetG(in[i]));
     dst[2] = static_cast<uint8_t>(TIFFGetB(in[i]));
   }
+  // Palette and bilevel TIFFs are Pillow's "P" and "1": indexed. (Alpha is not kept: libtiff's
+  // RGBA interface gives it premultiplied only, so a TIFF with alpha resizes as RGB.)
+  uint16_t photometric = 0, bits = 1, samples = 1;
+  TIFFGetField(tif.get(), TIFFTAG_PHOTOMETRIC, &photometric);
+  TIFFGetFieldDefaulted(tif.get(), TIFFTAG_BITSPERSAMPLE, &bits);
+  TIFFGetFieldDefaulted(tif.get(), TIFFTAG_SAMPLESPERPIXEL, &samples);
+  const bool bilevel = bits == 1 && samples == 1 &&
+                       (photometric == PHOTOMETRIC_MINISWHITE || photometric == PHOTOMETRIC_MINISBLACK);
+  if (photometric == PHOTOMETRIC_PALETTE || bilevel) out.image.stored = Stored::indexed;
   uint16_t orientation = 1;
   TIFFGetFieldDefaulted(tif.get(), TIFFTAG_ORIENTATION, &orientation);
   out.orientation = orientation >= 1 && orientation <= 8 ? orientation : 1;

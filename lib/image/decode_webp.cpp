@@ -53,10 +53,12 @@ Decoded decode_webp(const uint8_t* data, size_t size, const DecodeOptions& opts,
   Decoded out;
   out.image.width = static_cast<int>(info.canvas_width);
   out.image.height = static_cast<int>(info.canvas_height);
-  rgba_to_rgb(rgba, size_t{4} * info.canvas_width, out.image);
+  // Pillow opens the file as RGBA when its header says it has alpha, else as RGB.
+  const WebPDemuxer* demux = WebPAnimDecoderGetDemuxer(dec.get());
+  const bool alpha = (WebPDemuxGetI(demux, WEBP_FF_FORMAT_FLAGS) & ALPHA_FLAG) != 0;
+  rgba_to_rgb(rgba, size_t{4} * info.canvas_width, out.image, alpha);
 
   // Orientation from the EXIF chunk (Pillow 9.4 reads no XMP orientation from a WebP).
-  const WebPDemuxer* demux = WebPAnimDecoderGetDemuxer(dec.get());
   WebPChunkIterator chunk;
   int orientation = 0;
   if (WebPDemuxGetChunk(demux, "EXIF", 1, &chunk)) {

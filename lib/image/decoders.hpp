@@ -23,14 +23,15 @@ struct Decoded {
   int orientation = 1;
 };
 
-enum class Format { jpeg, png, gif, bmp, tga, pnm, webp, tiff, heif, avif, jxl };
+enum class Format { jpeg, png, gif, bmp, tga, pnm, ico, webp, tiff, heif, avif, jxl };
 const char* format_name(Format format);
 
 // The formats this build decodes, lower case, space-separated ("jpeg png ... webp tiff").
 std::string compiled_formats();
 
-// Drops the alpha of interleaved RGBA rows into img.rgb (Pillow's convert("RGB") ignores alpha).
-void rgba_to_rgb(const uint8_t* rgba, size_t stride, Image& img);
+// Interleaved RGBA rows into img.rgb, alpha dropped (Pillow's convert("RGB") ignores it); with
+// keep_alpha, into img.alpha too (Stored::alpha), for a file Pillow opens as RGBA.
+void rgba_to_rgb(const uint8_t* rgba, size_t stride, Image& img, bool keep_alpha = false);
 
 // JPEG through TurboJPEG (Pillow-exact: same libjpeg-turbo, same default settings).
 Decoded decode_jpeg(const uint8_t* data, size_t size, const DecodeOptions& opts,
@@ -52,7 +53,25 @@ Decoded decode_heif(const uint8_t* data, size_t size, const DecodeOptions& opts,
 Decoded decode_jxl(const uint8_t* data, size_t size, const DecodeOptions& opts,
                    const std::string& name);
 
-// PNG, GIF (first frame), BMP, TGA and binary PNM through stb_image, for the format the caller
+// BMP as Pillow reads it (decode_bmp.cpp), and the bitmap of an ICO/CUR entry: its info header
+// at header_at, its pixels at pixels_at (0: right after the header, masks and palette);
+// halve_height for an icon's bitmap (colour rows, then its AND mask), alpha32: 32-bit pixels
+// carry alpha (icons and cursors; a BMP's fourth byte is padding unless masks say otherwise).
+Image decode_bmp(const uint8_t* data, size_t size, const DecodeOptions& opts,
+                 const std::string& name);
+Image decode_dib(const uint8_t* data, size_t size, size_t header_at, size_t pixels_at,
+                 const DecodeOptions& opts, const std::string& name, bool halve_height,
+                 bool alpha32);
+
+// ICO and CUR (decode_ico.cpp): the entry Pillow shows, PNG or bitmap.
+Decoded decode_ico(const uint8_t* data, size_t size, const DecodeOptions& opts,
+                   const std::string& name);
+
+// Netpbm, every variant (P1 to P6, up to 16 bits), as Pillow reads it (decode_pnm.cpp).
+Image decode_pnm(const uint8_t* data, size_t size, const DecodeOptions& opts,
+                 const std::string& name);
+
+// PNG, GIF (first frame) and TGA through stb_image, for the format the caller
 // recognised. PNGs must have passed check_png_chunks() first.
 Image decode_stb(const uint8_t* data, size_t size, const DecodeOptions& opts,
                  const std::string& name, Format format);

@@ -46,12 +46,21 @@ struct PixelAllocator {
 };
 using Pixels = std::vector<uint8_t, PixelAllocator<uint8_t>>;
 
+// How a file stored its pixels, as far as Chinese-CLIP's own order of operations needs it
+// (Recipe::resize_before_rgb): Pillow resizes an indexed image (its modes "P" and "1") by
+// nearest neighbour whatever filter is asked, and an image with alpha ("RGBA", "LA") with
+// premultiplied alpha. Every other mode resizes as its RGB conversion would.
+enum class Stored { rgb, indexed, alpha };
+
 // 8-bit RGB, rows of width*3 bytes, no padding (what Pillow's convert('RGB') gives):
-// rgb.size() == width * height * 3.
+// rgb.size() == width * height * 3. Where stored == alpha, the alpha plane too (width * height
+// bytes); it never changes the RGB values.
 struct Image {
   int width = 0;
   int height = 0;
   Pixels rgb;
+  Stored stored = Stored::rgb;
+  Pixels alpha;
 };
 
 struct DecodeOptions {
@@ -76,7 +85,8 @@ Image decode_memory(const uint8_t* data, size_t size, const DecodeOptions& opts,
 std::string decodable_formats();
 
 enum class PixelFormat { rgb8, rgba8, gray8 };
-// Raw pixels with a row stride in bytes (0 = tightly packed). Alpha is dropped, gray replicated.
+// Raw pixels with a row stride in bytes (0 = tightly packed). Gray is replicated; alpha is kept
+// aside (Stored::alpha), as decoding an RGBA file keeps it.
 Image from_pixels(const uint8_t* pixels, int width, int height, size_t stride, PixelFormat format);
 
 enum class Resize { squash, shorter_side_then_center_crop };
@@ -90,6 +100,10 @@ struct Recipe {
   Interpolation interpolation = Interpolation::bicubic;
   std::array<float, 3> mean{0.48145466f, 0.4578275f, 0.40821073f};
   std::array<float, 3> std{0.26862954f, 0.26130258f, 0.27577711f};
+  // Chinese-CLIP's transform resizes the image in the mode its file has and converts it to
+  // RGB after (indexed images by nearest neighbour, alpha premultiplied; see Stored); false:
+  // convert first, as DINOv2 and torchvision pipelines that open with convert('RGB') do.
+  bool resize_before_rgb = false;
 
   int output_side() const { return resize == Resize::squash ? size : crop; }
 };

@@ -2,6 +2,7 @@
 // the way Pillow's ImageOps.exif_transpose does (same mapping of orientation to transpose).
 #include <cstring>
 #include <string_view>
+#include <type_traits>
 
 #include "common/error.hpp"
 #include "image/decoders.hpp"
@@ -73,21 +74,26 @@ Image apply_orientation(Image img, int orientation) {
   Image out;
   out.width = swap ? img.height : img.width;
   out.height = swap ? img.width : img.height;
-  out.rgb.resize(img.rgb.size());
-  const ptrdiff_t step_x = 3 * (m.xdx + m.ydx * w);  // in bytes of the source
-  const ptrdiff_t step_y = 3 * (m.xdy + m.ydy * w);
-  // Offsets, not pointers: the walk steps one row past the source after its last row.
-  ptrdiff_t row = 3 * (m.x0 + m.y0 * w);
-  const uint8_t* in = img.rgb.data();
-  uint8_t* dst = out.rgb.data();
-  for (int y = 0; y < out.height; ++y, row += step_y) {
-    ptrdiff_t src = row;
-    for (int x = 0; x < out.width; ++x, src += step_x, dst += 3) {
-      dst[0] = in[src];
-      dst[1] = in[src + 1];
-      dst[2] = in[src + 2];
+  out.stored = img.stored;
+  // One walk for the colour (3 bytes a pixel) and, where there is one, the alpha plane (1).
+  // The channel count is a compile-time constant: the copy per pixel stays three moves.
+  auto walk = [&](const Pixels& from, Pixels& to, auto channel_count) {
+    constexpr ptrdiff_t channels = decltype(channel_count)::value;
+    to.resize(from.size());
+    const ptrdiff_t step_x = channels * (m.xdx + m.ydx * w);  // in bytes of the source
+    const ptrdiff_t step_y = channels * (m.xdy + m.ydy * w);
+    // Offsets, not pointers: the walk steps one row past the source after its last row.
+    ptrdiff_t row = channels * (m.x0 + m.y0 * w);
+    const uint8_t* in = from.data();
+    uint8_t* dst = to.data();
+    for (int y = 0; y < out.height; ++y, row += step_y) {
+      ptrdiff_t src = row;
+      for (int x = 0; x < out.width; ++x, src += step_x, dst += channels)
+        for (ptrdiff_t c = 0; c < channels; ++c) dst[c] = in[src + c];
     }
-  }
+  };
+  walk(img.rgb, out.rgb, std::integral_constant<ptrdiff_t, 3>{});
+  if (!img.alpha.empty()) walk(img.alpha, out.alpha, std::integral_constant<ptrdiff_t, 1>{});
   return out;
 }
 

@@ -35,9 +35,14 @@ void check_recipe(const Recipe& r) {
 
 Image resize_for(const Image& src, const Recipe& recipe) {
   check_recipe(recipe);
+  // A window [x, x + w) x [y, y + h) of the image resized to ow x oh, in the recipe's order.
+  auto resample = [&recipe](const Image& i, int ow, int oh, Interpolation f, int x, int y, int w,
+                            int h) {
+    return recipe.resize_before_rgb ? detail::resample_stored(i, ow, oh, f, x, y, w, h)
+                                    : detail::resample(i, ow, oh, f, x, y, w, h);
+  };
   const int s = recipe.size;
-  if (recipe.resize == Resize::squash)
-    return detail::resample(src, s, s, recipe.interpolation, 0, 0, s, s);
+  if (recipe.resize == Resize::squash) return resample(src, s, s, recipe.interpolation, 0, 0, s, s);
 
   // Resize(S): the shorter side becomes S, the longer int(S * long / short) (Python float).
   const bool portrait = src.width <= src.height;
@@ -55,7 +60,7 @@ Image resize_for(const Image& src, const Recipe& recipe) {
   const int left = crop_start(rw, c), top = crop_start(rh, c);
   const int x0 = std::max(left, 0), y0 = std::max(top, 0);
   const int x1 = std::min(left + c, rw), y1 = std::min(top + c, rh);
-  Image inside = detail::resample(src, rw, rh, recipe.interpolation, x0, y0, x1 - x0, y1 - y0);
+  Image inside = resample(src, rw, rh, recipe.interpolation, x0, y0, x1 - x0, y1 - y0);
   if (inside.width == c && inside.height == c) return inside;
 
   Image out;  // the crop reaches past the resized image: black around it

@@ -17,4 +17,10 @@ enum class Kernels { best, portable };
 Image resample(const Image& src, int out_w, int out_h, Interpolation filter, int x0, int y0,
                int w, int h, Kernels kernels = Kernels::best);
 
+// The same window of Image.resize applied in the mode the image was stored in (Stored), then
+// converted to RGB: nearest neighbour for indexed images, premultiplied alpha for images with
+// alpha, resample() for the rest. Chinese-CLIP's order (Recipe::resize_before_rgb).
+Image resample_stored(const Image& src, int out_w, int out_h, Interpolation filter, int x0,
+                      int y0, int w, int h);
+
 }  // namespace cbir::image::detail

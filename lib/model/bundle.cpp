@@ -97,6 +97,10 @@ Enum pick(const Reader& r, const std::string& field, const std::string& value,
 const std::pair<const char*, image::Resize> kResize[] = {
     {"squash", image::Resize::squash},
     {"shorter_side_then_center_crop", image::Resize::shorter_side_then_center_crop}};
+// Which comes first, the resize or the conversion to RGB (absent: rgb_then_resize, as bundles
+// made before the key existed were run).
+const std::pair<const char*, bool> kOrder[] = {{"rgb_then_resize", false},
+                                               {"resize_then_rgb", true}};
 const std::pair<const char*, image::Interpolation> kInterpolation[] = {
     {"bicubic", image::Interpolation::bicubic}, {"bilinear", image::Interpolation::bilinear}};
 
@@ -121,6 +125,8 @@ image::Recipe read_recipe(const Reader& r, const json& pre) {
   }
   for (float s : recipe.std)
     if (!(s > 0)) r.bad(p + "std", "must be positive");
+  if (pre.contains("order"))
+    recipe.resize_before_rgb = pick(r, p + "order", r.str(pre, p, "order"), kOrder);
   return recipe;
 }
 

@@ -348,4 +348,5 @@ def test_png_exif_wins_over_xmp(tmp_path):
 
 def test_listed_formats_cover_the_default_extensions():
     assert {"jpeg", "png", "gif", "bmp", "tga", "pnm"} <= set(FORMATS)
-    assert set(FORMATS) <= {"jpeg", "png", "gif", "bmp", "tga", "pnm", "webp", "tiff", "heic", "avif", "jxl"}
+    assert set(FORMATS) <= {"jpeg", "png", "gif", "bmp", "tga", "pnm", "ico", "webp", "tiff", "heic",
+                            "avif", "jxl"}

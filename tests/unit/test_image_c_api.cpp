@@ -51,7 +51,7 @@ TEST_CASE("options: the macro, the function and NULL all mean the same defaults"
   CHECK(b.version == a.version);
   CHECK((b.resize == CBIR_RESIZE_SQUASH && b.size == 224 && b.crop == 224));
   CHECK((b.interpolation == CBIR_INTERPOLATION_BICUBIC && b.exif_orientation == 1));
-  CHECK((b.fast_decode == 0 && b.max_pixels == 0));
+  CHECK((b.fast_decode == 0 && b.max_pixels == 0 && b.resize_before_rgb == 0));
 }
 
 TEST_CASE("preprocess_file and preprocess_buffer give the golden pixels") {

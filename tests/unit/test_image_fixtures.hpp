@@ -142,6 +142,56 @@ inline Bytes bmp24(int width, int height, const Bytes& rgb) {
   return out;
 }
 
+// 8-bit BMP with a 16-colour palette, RLE8: each row a run of its first index, a literal of
+// five, a delta of one pixel, then end of line; end of bitmap after the last row.
+inline Bytes bmp_rle8(int width, int height) {
+  Bytes palette, data;
+  for (int i = 0; i < 16; ++i) palette.insert(palette.end(), {uint8_t(i * 16), uint8_t(255 - i * 9), uint8_t(i * 5), 0});
+  for (int y = 0; y < height; ++y) {
+    data.insert(data.end(), {uint8_t(width / 2), uint8_t(y % 16), 0, 5, 1, 2, 3, 4, 5, 0, 0, 2, 1, 0, 0, 0});
+  }
+  data.insert(data.end(), {0, 1});
+  Bytes out = {'B', 'M'};
+  put_le32(out, uint32_t(54 + palette.size() + data.size()));
+  put_le32(out, 0);
+  put_le32(out, uint32_t(54 + palette.size()));
+  put_le32(out, 40);
+  put_le32(out, width);
+  put_le32(out, height);
+  put_le16(out, 1);
+  put_le16(out, 8);
+  put_le32(out, 1);  // RLE8
+  put_le32(out, uint32_t(data.size()));
+  put_le32(out, 0);
+  put_le32(out, 0);
+  put_le32(out, 16);
+  put_le32(out, 0);
+  out.insert(out.end(), palette.begin(), palette.end());
+  out.insert(out.end(), data.begin(), data.end());
+  return out;
+}
+
+// An ICO holding one 24-bit bitmap entry (colour rows, then a 1-bit AND mask) of `bmp24`'s
+// pixels: bmp24's info header and rows with the height doubled, as icons store it.
+inline Bytes ico24(int width, int height, const Bytes& rgb) {
+  const Bytes bmp = bmp24(width, height, rgb);
+  Bytes dib(bmp.begin() + 14, bmp.end());
+  dib[8] = uint8_t(height * 2), dib[9] = uint8_t((height * 2) >> 8), dib[10] = dib[11] = 0;
+  dib.resize(dib.size() + size_t((width + 31) / 32 * 4) * height, 0x55);  // the AND mask
+  Bytes out = {0, 0, 1, 0, 1, 0, uint8_t(width), uint8_t(height), 0, 0, 1, 0, 24, 0};
+  put_le32(out, uint32_t(dib.size()));
+  put_le32(out, 22);
+  out.insert(out.end(), dib.begin(), dib.end());
+  return out;
+}
+
+// Plain-text PPM (P3) of 8-bit RGB.
+inline Bytes ppm_plain(int width, int height, const Bytes& rgb) {
+  std::string s = "P3\n# plain\n" + std::to_string(width) + " " + std::to_string(height) + "\n255\n";
+  for (size_t i = 0; i < rgb.size(); ++i) s += std::to_string(rgb[i]) + (i % 12 == 11 ? "\n" : " ");
+  return Bytes(s.begin(), s.end());
+}
+
 // Uncompressed true-colour TGA, 24 bits BGR, top row first.
 inline Bytes tga24(int width, int height, const Bytes& rgb) {
   Bytes out = {0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0};

@@ -39,7 +39,7 @@ std::string ftyp(const std::string& major, const std::string& compatible) {
 }  // namespace
 
 TEST_CASE("this build lists only the formats it always has") {
-  CHECK(cbir::image::decodable_formats() == "jpeg png gif bmp tga pnm");
+  CHECK(cbir::image::decodable_formats() == "jpeg png gif bmp tga pnm ico");
 }
 
 TEST_CASE("formats whose library is missing are refused naming the package") {

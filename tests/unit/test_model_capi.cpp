@@ -197,6 +197,7 @@ TEST_CASE("cbir_model_info describes CLIP and DINOv2 bundles") {
   CHECK(c.mean[0] == Approx(0.48145466));
   CHECK(c.std[2] == Approx(0.27577711));
   CHECK(std::string(c.pooling).empty());
+  CHECK(c.resize_before_rgb == 1);  // exported for Chinese-CLIP's own order
 
   ModelPtr dino = open_model(bundle_dir(root, "dinov2"));
   const cbir_model_info_t d = info_of(dino.get());
@@ -207,6 +208,7 @@ TEST_CASE("cbir_model_info describes CLIP and DINOv2 bundles") {
   CHECK((d.image_size == 256 && d.image_crop == 224 && d.input_side == 224));
   CHECK(d.mean[0] == Approx(0.485));
   CHECK(std::string(d.pooling) != "");
+  CHECK(d.resize_before_rgb == 0);
 
   // A caller compiled against a shorter struct gets only its fields written.
   cbir_model_info_t old;

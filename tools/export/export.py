@@ -298,6 +298,7 @@ def export_cnclip(args) -> dict:
             "precision": precision,
             "image": {"file": "image.pt", "preprocess": {
                 "resize": "squash", "size": size, "crop": size, "interpolation": "bicubic",
+                "order": "resize_then_rgb",  # cn_clip's transform: Resize, then convert('RGB')
                 "mean": cnclip.IMAGE_MEAN, "std": cnclip.IMAGE_STD}},
             "text": {"file": "text.pt", "tokenizer": "bert_wordpiece", "vocab": "vocab.txt",
                      "context_length": ctx, "lower_case": True},

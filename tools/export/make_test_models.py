@@ -108,9 +108,16 @@ class Inputs:
             self.vocab = os.path.join(self.golden, "vocab.txt")
             with open(os.path.join(self.golden, "preprocess.json"), encoding="utf-8") as f:
                 self.pixels = json.load(f)
+            # Chinese-CLIP's own order (resize, then convert to RGB) for the images it changes:
+            # Chinese-CLIP bundles say "order": "resize_then_rgb", so their references use these.
+            order = os.path.join(self.golden, "preprocess_cnclip_order.json")
+            if os.path.isfile(order):
+                with open(order, encoding="utf-8") as f:
+                    self.pixels += json.load(f)
             for p in self.pixels:
                 p["name"] = os.path.basename(p["image"])
                 p["rgb"] = os.path.join(self.golden, p["rgb"])
+                p["height"], p["width"] = int(p["height"]), int(p["width"])
             with open(os.path.join(self.golden, "tokenizer.jsonl"), encoding="utf-8") as f:
                 self.texts = [json.loads(line) for line in f if line.strip()]
             return
@@ -134,9 +141,12 @@ class Inputs:
         self.texts = [{"text": t, "ids": wordpiece.encode(t, vocab, cnclip.CONTEXT_LENGTH)}
                       for t in FALLBACK_TEXTS]
 
-    def images(self, transform: str, mean: List[float], std: List[float]):
-        """(entries, normalized float32 [N,3,224,224])."""
+    def images(self, transform: str, mean: List[float], std: List[float], order: str = ""):
+        """(entries, normalized float32 [N,3,224,224]); with order, the pixels of that
+        transform variant ("clip224_cnclip_order") where the goldens have them."""
         entries = [p for p in self.pixels if p["transform"] == transform]
+        variant = {p["name"]: p for p in self.pixels if order and p["transform"] == order}
+        entries = [variant.get(p["name"], p) for p in entries]
         arrays = [np.fromfile(p["rgb"], dtype=np.uint8).reshape(p["height"], p["width"], 3)
                   for p in entries]
         x = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).float() / 255.0
@@ -199,7 +209,8 @@ def make_clip(out: str, key: str, cfg: dict, inputs: Inputs, seed: int, precisio
     device = "cuda" if precision == "fp16" else "cpu"  # fp16 runs on CUDA only
     image = export.with_precision(export.ClipImageTower(model).eval(), precision).to(device)
     text = export.with_precision(export.ClipTextTower(model).eval(), precision).to(device)
-    entries, x = inputs.images("clip224", cnclip.IMAGE_MEAN, cnclip.IMAGE_STD)
+    entries, x = inputs.images("clip224", cnclip.IMAGE_MEAN, cnclip.IMAGE_STD,
+                               order="clip224_cnclip_order")  # the bundles' "resize_then_rgb"
     x = x.to(device)
     ids = torch.tensor([t["ids"] for t in inputs.texts], dtype=torch.long, device=device)
     reference(folder, meta, (entries, embed(image, x)), (inputs.texts, embed(text, ids)),

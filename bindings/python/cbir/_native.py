@@ -33,7 +33,7 @@ class ModelInfo(Structure):
                 ("batch_size", c_int32), ("resize", c_int32), ("image_size", c_int32),
                 ("image_crop", c_int32), ("input_side", c_int32), ("interpolation", c_int32),
                 ("mean", c_float * 3), ("std", c_float * 3), ("pooling", c_char_p),
-                ("compute_precision", c_char_p)]
+                ("compute_precision", c_char_p), ("resize_before_rgb", c_int32)]
 
 
 class Pixels(Structure):
@@ -98,7 +98,8 @@ class TokenizerOptions(Structure):
 class PreprocessOptions(Structure):
     _fields_ = [("version", c_uint32), ("resize", c_int32), ("size", c_int32), ("crop", c_int32),
                 ("interpolation", c_int32), ("exif_orientation", c_int32),
-                ("fast_decode", c_int32), ("max_pixels", c_uint64)]
+                ("fast_decode", c_int32), ("max_pixels", c_uint64),
+                ("resize_before_rgb", c_int32)]
 
 
 # Opaque handles are plain void pointers on this side.

@@ -15,7 +15,7 @@ _INTERPOLATION = {"bicubic": 0, "bilinear": 1}
 
 
 def _options(resize="squash", size=224, crop=224, interpolation="bicubic",
-             exif_orientation=True, fast_decode=False, max_pixels=0):
+             exif_orientation=True, fast_decode=False, max_pixels=0, resize_before_rgb=False):
     if resize not in _RESIZE:
         raise ValueError(f"resize must be one of {sorted(_RESIZE)}, not {resize!r}")
     if interpolation not in _INTERPOLATION:
@@ -27,6 +27,7 @@ def _options(resize="squash", size=224, crop=224, interpolation="bicubic",
     opts.interpolation = _INTERPOLATION[interpolation]
     opts.exif_orientation, opts.fast_decode = int(exif_orientation), int(fast_decode)
     opts.max_pixels = max_pixels
+    opts.resize_before_rgb = int(resize_before_rgb)
     return opts
 
 
@@ -43,12 +44,15 @@ def _call(image, on_file, on_buffer, outputs, opts):
 def preprocess_image(image: ImageSource, *, resize: str = "squash", size: int = 224,
                      crop: int = 224, interpolation: str = "bicubic",
                      exif_orientation: bool = True, fast_decode: bool = False,
-                     max_pixels: int = 0):
+                     max_pixels: int = 0, resize_before_rgb: bool = False):
     """Decodes an image (a path or encoded bytes) and resizes it as an encoder's recipe does:
     resize="squash" gives size x size (Chinese-CLIP), "center_crop" makes the shorter side
-    `size` then crops crop x crop (DINOv2). Returns (H, W, 3) uint8 RGB, as a numpy array (a
+    `size` then crops crop x crop (DINOv2). resize_before_rgb=True resizes in the file's own
+    mode and converts to RGB after, as Chinese-CLIP's transform does (palette images by nearest
+    neighbour, RGBA premultiplied). Returns (H, W, 3) uint8 RGB, as a numpy array (a
     (bytes, height, width) tuple without numpy). Raises ImageError, NotFoundError, ..."""
-    opts = _options(resize, size, crop, interpolation, exif_orientation, fast_decode, max_pixels)
+    opts = _options(resize, size, crop, interpolation, exif_orientation, fast_decode, max_pixels,
+                    resize_before_rgb)
     pixels, height, width = POINTER(c_uint8)(), c_int32(), c_int32()
     check(_call(image, lib.cbir_image_preprocess_file, lib.cbir_image_preprocess_buffer,
                 (byref(pixels), byref(height), byref(width)), opts))

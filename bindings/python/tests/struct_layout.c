@@ -44,6 +44,7 @@ int main(void) {
   FIELD(cbir_model_info_t, std);
   FIELD(cbir_model_info_t, pooling);
   FIELD(cbir_model_info_t, compute_precision);
+  FIELD(cbir_model_info_t, resize_before_rgb);
   SIZE(cbir_pixels_t);
   FIELD(cbir_pixels_t, data);
   FIELD(cbir_pixels_t, width);
@@ -127,5 +128,6 @@ int main(void) {
   FIELD(cbir_preprocess_options_t, exif_orientation);
   FIELD(cbir_preprocess_options_t, fast_decode);
   FIELD(cbir_preprocess_options_t, max_pixels);
+  FIELD(cbir_preprocess_options_t, resize_before_rgb);
   return 0;
 }

@@ -53,6 +53,7 @@ pub struct cbir_model_info_t {
     pub std: [f32; 3],
     pub pooling: *const c_char,
     pub compute_precision: *const c_char,
+    pub resize_before_rgb: i32,
 }
 
 #[repr(C)]

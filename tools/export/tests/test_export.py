@@ -137,8 +137,8 @@ def test_fingerprint_recipe_is_the_documented_one(clip_checkpoint, tmp_path, voc
     files = "".join(meta["files"][n]["sha256"] for n in ("image.pt", "text.pt", "vocab.txt"))
     p = meta["image"]["preprocess"]
     config = ('{"image":{"pooling":null,"preprocess":{"crop":224,"interpolation":"bicubic",'
-              '"mean":[0.48145466,0.4578275,0.40821073],"resize":"squash","size":224,'
-              '"std":[0.26862954,0.26130258,0.27577711]}},'
+              '"mean":[0.48145466,0.4578275,0.40821073],"order":"resize_then_rgb",'
+              '"resize":"squash","size":224,"std":[0.26862954,0.26130258,0.27577711]}},'
               '"text":{"context_length":52,"lower_case":true,"tokenizer":"bert_wordpiece"}}')
     assert p["size"] == 224
     want = "sha256:" + hashlib.sha256((files + config).encode()).hexdigest()

@@ -1,0 +1,207 @@
+"""BMP, PNM, ICO/CUR and TGA as Pillow 9.4 reads them (issue 24, item 4), through libcbir as a
+user calls it. Files are written here, by Pillow or byte by byte for the variants Pillow does not
+write (top-down and RLE BMPs, plain PNM, right-to-left TGA); the reference is Pillow opening the
+same bytes, convert("RGB"), squash 224 bicubic. Where cbir deliberately differs (16-bit gray
+PNM is scaled, Pillow clips it) the test says so and checks cbir's choice.
+"""
+import io
+import struct
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import cbir
+
+
+def photo(width, height, seed=0):
+    rng = np.random.RandomState(seed)
+    y, x = np.mgrid[0:height, 0:width]
+    base = np.stack([x * 255 // max(width - 1, 1), y * 255 // max(height - 1, 1),
+                     (x * 3 + y * 5) % 256], axis=-1)
+    return np.clip(base + rng.randint(-40, 41, base.shape), 0, 255).astype(np.uint8)
+
+
+def pillow(data, size=224):
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB").resize((size, size), Image.BICUBIC))
+
+
+def assert_like_pillow(data, what, size=224):
+    got = np.asarray(cbir.preprocess_image(data, size=size))
+    want = pillow(data, size)
+    diff = np.abs(got.astype(int) - want.astype(int)).max()
+    assert diff <= 1, f"{what}: max difference {diff}"
+
+
+def encode(img, fmt, **kwargs):
+    buf = io.BytesIO()
+    img.save(buf, fmt, **kwargs)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("mode", ["1", "L", "P", "RGB"])
+@pytest.mark.parametrize("size", [(123, 77), (64, 64), (5, 301)])
+def test_bmp_as_pillow_writes_it(mode, size):
+    img = Image.fromarray(photo(*size), "RGB")
+    img = img.convert(mode) if mode != "P" else img.convert("P", palette=Image.ADAPTIVE, colors=50)
+    assert_like_pillow(encode(img, "BMP"), f"{mode} BMP {size}")
+
+
+def bmp(width, height, bits, pixel_rows, palette=b"", compression=0, top_down=False, masks=b""):
+    """A Windows 3 BMP from raw rows (already in file order and padded)."""
+    info = struct.pack("<IiiHHIIiiII", 40, width, -height if top_down else height, 1, bits,
+                       compression, len(pixel_rows), 2835, 2835, len(palette) // 4, 0)
+    offset = 14 + len(info) + len(masks) + len(palette)
+    head = b"BM" + struct.pack("<IHHI", offset + len(pixel_rows), 0, 0, offset)
+    return head + info + masks + palette + pixel_rows
+
+
+def rows_24(rgb, top_down):
+    h, w, _ = rgb.shape
+    order = range(h) if top_down else range(h - 1, -1, -1)
+    pad = (-(w * 3)) % 4
+    return b"".join(rgb[y, :, ::-1].tobytes() + b"\0" * pad for y in order)
+
+
+@pytest.mark.parametrize("top_down", [False, True])
+def test_bmp_24_bit_either_way_up(top_down):
+    rgb = photo(37, 21, seed=3)
+    data = bmp(37, 21, 24, rows_24(rgb, top_down), top_down=top_down)
+    assert_like_pillow(data, f"24-bit top_down={top_down}")
+    assert cbir.probe_image(data) == (21, 37)
+
+
+def test_bmp_16_bit_565_and_555_widen_as_pillow():
+    rng = np.random.RandomState(5)
+    words = rng.randint(0, 65536, (10, 10)).astype("<u2")
+    rows = b"".join(words[y].tobytes() + b"\0\0" for y in range(10))  # rows padded to 4 bytes
+    plain = bmp(10, 10, 16, rows)  # 5-5-5
+    masks = struct.pack("<III", 0xF800, 0x7E0, 0x1F)
+    fields = bmp(10, 10, 16, rows, compression=3, masks=masks)
+    for data, what in [(plain, "555"), (fields, "565")]:
+        got = np.asarray(cbir.preprocess_image(data, size=10))  # same size: the pixels themselves
+        want = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+        assert np.array_equal(got, want), what
+
+
+def rle8(rows):
+    """RLE8 of index rows (bottom row first): runs of equal bytes, literals elsewhere."""
+    out = b""
+    for row in rows:
+        x = 0
+        while x < len(row):
+            run = 1
+            while x + run < len(row) and row[x + run] == row[x] and run < 255:
+                run += 1
+            if run >= 3 or len(row) - x < 3:
+                out += bytes([run, row[x]])
+                x += run
+            else:
+                lit = min(255, len(row) - x)
+                out += bytes([0, lit]) + bytes(row[x:x + lit]) + (b"\0" if lit % 2 else b"")
+                x += lit
+        out += b"\0\0"
+    return out + b"\0\1"
+
+
+def test_bmp_rle8_equals_its_uncompressed_twin():
+    rng = np.random.RandomState(7)
+    idx = np.repeat(rng.randint(0, 16, (13, 6)), 4, axis=1).astype(np.uint8)  # 13 x 24, runs
+    idx[::3, 5:9] = rng.randint(0, 16, (5, 4))  # and some literal stretches
+    palette = b"".join(bytes([b, g, r, 0]) for r, g, b in rng.randint(0, 256, (16, 3)))
+    bottom_up = [list(idx[y]) for y in range(12, -1, -1)]
+    raw = b"".join(bytes(r) for r in bottom_up)
+    plain = bmp(24, 13, 8, raw, palette)
+    packed = bmp(24, 13, 8, rle8(bottom_up), palette, compression=1)
+    a = np.asarray(cbir.preprocess_image(plain, size=64))
+    b = np.asarray(cbir.preprocess_image(packed, size=64))
+    assert np.array_equal(a, b)
+    assert_like_pillow(packed, "RLE8")
+
+
+def test_bmp_palette_index_past_the_palette_reads_the_gray_ramp():
+    palette = b"".join(bytes([b, g, r, 0]) for r, g, b in [(200, 10, 10), (10, 200, 10)])
+    raw = bytes([0, 1, 7, 200]) * 4  # 4 x 4, indices 7 and 200 are past the 2 colours
+    data = bmp(4, 4, 8, raw, palette)
+    got = np.asarray(cbir.preprocess_image(data, size=4))
+    want = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+    assert np.array_equal(got, want)
+    assert tuple(got[0, 3]) == (200, 200, 200)
+
+
+@pytest.mark.parametrize("kind", ["P1", "P2", "P3", "P4", "P5", "P6"])
+@pytest.mark.parametrize("maxval", [1, 100, 255, 1000, 65535])
+def test_pnm_every_variant(kind, maxval):
+    if kind in ("P1", "P4") and maxval != 1:
+        pytest.skip("PBM has no maximum value")
+    if kind not in ("P1", "P4") and maxval == 1:
+        maxval = 1  # still a valid PGM/PPM
+    rng = np.random.RandomState(11)
+    h, w = 17, 23
+    channels = 3 if kind in ("P3", "P6") else 1
+    v = rng.randint(0, maxval + 1, (h, w, channels))
+    head = f"{kind}\n# made by the test\n{w} {h}\n" + ("" if kind in ("P1", "P4") else f"{maxval}\n")
+    if kind == "P4":
+        body = np.packbits(v[:, :, 0].astype(np.uint8), axis=1).tobytes()
+    elif kind in ("P5", "P6"):
+        body = v.astype(">u2" if maxval > 255 else np.uint8).tobytes()
+    else:
+        body = "\n".join(" ".join(str(int(s)) for s in row.ravel()) for row in v).encode()
+    data = head.encode() + body
+    got = np.asarray(cbir.preprocess_image(data, size=224))
+    if kind in ("P1", "P4"):
+        want8 = np.where(v == 1, 0, 255)
+    else:
+        want8 = np.round(v / maxval * 255.0)  # every depth scaled, as Pillow does to 8 bits
+    want = np.asarray(Image.fromarray(np.repeat(want8, 3 // channels, axis=2).astype(np.uint8), "RGB")
+                      .resize((224, 224), Image.BICUBIC))
+    assert np.abs(got.astype(int) - want.astype(int)).max() <= 1, kind
+    if not (channels == 1 and maxval > 255):  # Pillow clips 16-bit gray ("I"); cbir scales
+        assert_like_pillow(data, f"{kind} maxval {maxval}")
+
+
+def test_ico_takes_the_largest_entry_png_or_bitmap():
+    img = Image.fromarray(photo(64, 64, seed=9), "RGB")
+    data = encode(img, "ICO", sizes=[(16, 16), (64, 64), (32, 32)])
+    assert cbir.probe_image(data) == (64, 64)
+    assert_like_pillow(data, "ICO (PNG entries)")
+    # A bitmap entry: 32x32 at 24 bits, with an AND mask, built by hand.
+    rgb = photo(32, 32, seed=2)
+    xor = rows_24(rgb, top_down=False)
+    and_mask = b"\0" * (4 * 32)
+    dib = struct.pack("<IiiHHIIiiII", 40, 32, 64, 1, 24, 0, len(xor) + len(and_mask), 0, 0, 0, 0)
+    entry = struct.pack("<BBBBHHII", 32, 32, 0, 0, 1, 24, len(dib) + len(xor) + len(and_mask), 22)
+    ico = struct.pack("<HHH", 0, 1, 1) + entry + dib + xor + and_mask
+    assert cbir.probe_image(ico) == (32, 32)
+    assert_like_pillow(ico, "ICO (bitmap entry)")
+    cur = ico[:2] + struct.pack("<H", 2) + ico[4:]
+    assert_like_pillow(cur, "CUR")
+
+
+def test_tga_right_to_left_is_mirrored_as_pillow_does():
+    rgb = photo(19, 11, seed=4)
+    header = struct.pack("<BBBHHBHHHHBB", 0, 0, 2, 0, 0, 0, 0, 0, 19, 11, 24, 0x10 | 0x20)
+    rows = b"".join(rgb[y, ::-1, ::-1].tobytes() for y in range(11))  # top-down, right to left
+    data = header + rows
+    got = np.asarray(cbir.preprocess_image(data, size=19))
+    assert got.shape == (19, 19, 3)
+    assert_like_pillow(data, "TGA right to left")
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(data)).convert("RGB")), rgb)
+
+
+@pytest.mark.parametrize("data,code", [
+    (b"BM" + b"\0" * 12 + struct.pack("<IiiHH", 40, 100000, 100000, 1, 24) + b"\0" * 24,
+     "EIMAGE_TOO_LARGE"),
+    (b"BM" + b"\0" * 12 + struct.pack("<IiiHH", 40, 10, -10, 1, 24) + b"\0" * 24 + b"\0" * 50,
+     "EIMAGE_TRUNCATED"),
+    (b"BM" + b"\0" * 12 + struct.pack("<IiiHH", 66, 10, 10, 1, 24) + b"\0" * 60, "EIMAGE_CORRUPT"),
+    (b"P5\n100000 100000\n255\n" + b"\0" * 10, "EIMAGE_TOO_LARGE"),
+    (b"P2\n10 10\n255\n1 2 3", "EIMAGE_TRUNCATED"),
+    (b"P2\n2 1\n255\n1 999", "EIMAGE_CORRUPT"),
+    (b"P3\n1 1\n1234567890 1 1", "EIMAGE_CORRUPT"),
+    (struct.pack("<HHH", 0, 1, 3) + b"\0" * 20, "EIMAGE_TRUNCATED"),
+])
+def test_damaged_files_are_refused_with_their_code(data, code):
+    with pytest.raises(cbir.Error) as e:
+        cbir.preprocess_image(data)
+    assert e.value.code.name == code, str(e.value)
