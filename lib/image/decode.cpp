@@ -329,6 +329,8 @@ Image decode_memory(const uint8_t* data, size_t size, const DecodeOptions& opts,
     const detail::PngChunks png = detail::check_png_chunks(data, size, opts, name);
     out.image = detail::decode_stb(data, size, opts, name, format);
     out.orientation = png.orientation;
+  } else if (format == Format::gif) {
+    out.image = detail::decode_gif(data, size, opts, name);
   } else if (format == Format::bmp) {
     out.image = detail::decode_bmp(data, size, opts, name);
   } else if (format == Format::pnm) {

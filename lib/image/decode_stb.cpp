@@ -1,8 +1,7 @@
-// PNG, GIF (first frame) and TGA through stb_image, whose implementation is
+// PNG and TGA through stb_image, whose implementation is
 // compiled here, static, so no stb symbol leaves the library. stb reads through callbacks that
 // notice when it asks for bytes past the end: stb itself would read zeros there and hand back
 // a partly blank image as if it were whole.
-#include <array>
 #include <cctype>
 #include <cmath>
 #include <cstring>
@@ -18,7 +17,6 @@
 #define STBI_NO_LINEAR
 #define STBI_NO_HDR
 #define STBI_ONLY_PNG
-#define STBI_ONLY_GIF
 #define STBI_ONLY_TGA
 // Bad input is reported through stb's error path; an assert must never abort the host.
 #define STBI_ASSERT(x) ((void)0)
@@ -114,52 +112,6 @@ double minimum_bytes(const uint8_t* d, size_t n, Format format, int width, int h
   return 0;
 }
 
-// What Pillow makes of a GIF's first frame besides its pixels. fill: the colour it shows where
-// the frame leaves the canvas transparent (it fills the canvas with the transparent index,
-// index 0 without one, and convert('RGB') looks it up in the frame's palette, where stb gives
-// black; black when the file cannot say). gray_ramp: the frame's palette is the gray ramp
-// (entry i is i, i, i), which Pillow opens as "L" rather than "P".
-struct GifFrame {
-  std::array<uint8_t, 3> fill{0, 0, 0};
-  bool gray_ramp = false;
-};
-GifFrame gif_first_frame(const uint8_t* d, size_t n) {
-  GifFrame frame;
-  if (n < 13) return frame;
-  size_t table = 0, entries = 0;  // offset and size of the palette in use
-  size_t pos = 13;
-  if (d[10] & 0x80) {  // global colour table
-    entries = size_t{2} << (d[10] & 7);
-    table = pos;
-    pos += 3 * entries;
-  }
-  int transparent = -1;
-  while (pos < n) {
-    if (d[pos] == 0x21 && pos + 1 < n) {  // an extension: maybe the graphic control one
-      const uint8_t label = d[pos + 1];
-      pos += 2;
-      if (label == 0xF9 && pos + 5 < n && d[pos] == 4 && (d[pos + 1] & 1)) transparent = d[pos + 4];
-      while (pos < n && d[pos] != 0) pos += d[pos] + 1;  // its data sub-blocks
-      ++pos;
-    } else if (d[pos] == 0x2C && pos + 9 < n) {  // the first frame: its own table, if any
-      if (d[pos + 9] & 0x80) {
-        entries = size_t{2} << (d[pos + 9] & 7);
-        table = pos + 10;
-      }
-      break;
-    } else {
-      break;
-    }
-  }
-  const size_t index = transparent >= 0 ? static_cast<size_t>(transparent) : 0;
-  const size_t at = table + 3 * index;
-  if (entries > 0 && index < entries && at + 3 <= n) frame.fill = {d[at], d[at + 1], d[at + 2]};
-  frame.gray_ramp = entries > 0 && table + 3 * entries <= n;
-  for (size_t i = 0; frame.gray_ramp && i < entries; ++i)
-    frame.gray_ramp = d[table + 3 * i] == i && d[table + 3 * i + 1] == i && d[table + 3 * i + 2] == i;
-  return frame;
-}
-
 // How Pillow would hold the file's pixels (Stored), and whether cbir must keep an alpha plane.
 Stored stored_mode(const uint8_t* d, size_t n, Format format) {
   if (format == Format::png && n >= 26) {
@@ -167,7 +119,6 @@ Stored stored_mode(const uint8_t* d, size_t n, Format format) {
     if (colour_type == 3 || (colour_type == 0 && depth == 1)) return Stored::indexed;  // P, "1"
     if (colour_type == 4 || colour_type == 6) return Stored::alpha;                    // LA, RGBA
   }
-  if (format == Format::gif) return gif_first_frame(d, n).gray_ramp ? Stored::rgb : Stored::indexed;
   if (format == Format::tga && n >= 18) {
     if (d[2] == 1 || d[2] == 9) return Stored::indexed;                     // colour-mapped
     if ((d[2] == 2 || d[2] == 10) && d[16] == 32) return Stored::alpha;     // RGBA
@@ -193,8 +144,7 @@ Image decode_stb(const uint8_t* data, size_t size, const DecodeOptions& opts,
   }
   Reader reader{data, size};
   const Stored stored = stored_mode(data, size, format);
-  // RGBA for GIF (to find the pixels stb leaves transparent) and where alpha is kept.
-  const bool rgba = format == Format::gif || stored == Stored::alpha;
+  const bool rgba = stored == Stored::alpha;  // RGBA only where alpha is kept
   std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
       stbi_load_from_callbacks(&kCallbacks, &reader, &width, &height, &channels, rgba ? 4 : 3),
       stbi_image_free);
@@ -209,19 +159,7 @@ Image decode_stb(const uint8_t* data, size_t size, const DecodeOptions& opts,
     img.rgb.assign(pixels.get(), pixels.get() + count * 3);
     return img;
   }
-  const std::array<uint8_t, 3> fill = gif_first_frame(data, size).fill;
-  const bool gif = format == Format::gif;
-  img.rgb.resize(count * 3);
-  if (stored == Stored::alpha) img.alpha.resize(count);
-  const stbi_uc* in = pixels.get();
-  uint8_t* out = img.rgb.data();
-  for (size_t i = 0; i < count; ++i, in += 4, out += 3) {
-    const uint8_t* rgb = gif && in[3] == 0 ? fill.data() : in;
-    out[0] = rgb[0];
-    out[1] = rgb[1];
-    out[2] = rgb[2];
-    if (!gif) img.alpha[i] = in[3];
-  }
+  rgba_to_rgb(pixels.get(), size_t{4} * width, img, /*keep_alpha=*/true);
   return img;
 }
 

@@ -71,7 +71,11 @@ Decoded decode_ico(const uint8_t* data, size_t size, const DecodeOptions& opts,
 Image decode_pnm(const uint8_t* data, size_t size, const DecodeOptions& opts,
                  const std::string& name);
 
-// PNG, GIF (first frame) and TGA through stb_image, for the format the caller
+// GIF, its first frame as Pillow shows it (decode_gif.cpp).
+Image decode_gif(const uint8_t* data, size_t size, const DecodeOptions& opts,
+                 const std::string& name);
+
+// PNG and TGA through stb_image, for the format the caller
 // recognised. PNGs must have passed check_png_chunks() first.
 Image decode_stb(const uint8_t* data, size_t size, const DecodeOptions& opts,
                  const std::string& name, Format format);

@@ -205,3 +205,83 @@ def test_damaged_files_are_refused_with_their_code(data, code):
     with pytest.raises(cbir.Error) as e:
         cbir.preprocess_image(data)
     assert e.value.code.name == code, str(e.value)
+
+
+def lzw_without_clears(indices, min_bits):
+    """A GIF LZW stream with one clear code at the start and none after: once its table is
+    full (4096 codes) it goes on without adding any, as some encoders do (stb_image refused
+    such files as "too many codes"; Pillow reads them)."""
+    clear, end = 1 << min_bits, (1 << min_bits) + 1
+    table = {bytes([i]): i for i in range(clear)}
+    nxt, bits = end + 1, min_bits + 1
+    acc = nbits = 0
+    out = bytearray()
+
+    def emit(code):
+        nonlocal acc, nbits
+        acc |= code << nbits
+        nbits += bits
+        while nbits >= 8:
+            out.append(acc & 255)
+            acc >>= 8
+            nbits -= 8
+
+    emit(clear)
+    w = bytes([indices[0]])
+    for i in indices[1:]:
+        wc = w + bytes([i])
+        if wc in table:
+            w = wc
+            continue
+        emit(table[w])
+        if nxt < 4096:
+            table[wc] = nxt
+            nxt += 1
+            if nxt > (1 << bits) and bits < 12:
+                bits += 1
+        w = bytes([i])
+    emit(table[w])
+    emit(end)
+    if nbits:
+        out.append(acc & 255)
+    return bytes(out)
+
+
+def gif(width, height, indices, palette=None, min_bits=8, frame=None, transparent=None):
+    """A GIF89a of one frame (frame = (x, y, w, h) inside the canvas) from raw indices."""
+    x0, y0, fw, fh = frame or (0, 0, width, height)
+    head = b"GIF89a" + struct.pack("<HH", width, height)
+    head += bytes([0xF7 if palette else 0x00, 0, 0]) + (palette or b"")
+    if transparent is not None:
+        head += bytes([0x21, 0xF9, 4, 1, 0, 0, transparent, 0])
+    stream = lzw_without_clears(indices, min_bits)
+    blocks = b"".join(bytes([len(stream[i:i + 255])]) + stream[i:i + 255]
+                      for i in range(0, len(stream), 255))
+    return (head + b"\x2C" + struct.pack("<HHHH", x0, y0, fw, fh) + b"\0" + bytes([min_bits])
+            + blocks + b"\0\x3B")
+
+
+def test_gif_whose_lzw_table_fills_up_without_a_clear():
+    rng = np.random.RandomState(3)
+    indices = rng.randint(0, 256, 300 * 200).astype(np.uint8)  # noisy: the table fills fast
+    palette = bytes(rng.randint(0, 256, 768).astype(np.uint8))
+    data = gif(300, 200, bytes(indices), palette)
+    want = np.frombuffer(palette, np.uint8).reshape(256, 3)[indices].reshape(200, 300, 3)
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(data)).convert("RGB")), want)
+    assert_like_pillow(data, "GIF without clear codes")
+    got = np.asarray(cbir.preprocess_image(data, resize_before_rgb=True, size=224))
+    assert got.shape == (224, 224, 3)
+
+
+def test_gif_without_a_palette_is_gray_and_a_small_frame_sits_on_the_transparent_colour():
+    rng = np.random.RandomState(4)
+    gray = gif(40, 30, bytes(rng.randint(0, 256, 1200).astype(np.uint8)))  # no colour table
+    assert Image.open(io.BytesIO(gray)).mode == "L"
+    assert_like_pillow(gray, "GIF without a palette")
+    palette = bytes(rng.randint(0, 256, 768).astype(np.uint8))
+    small = gif(50, 40, bytes(rng.randint(0, 200, 20 * 10).astype(np.uint8)), palette,
+                frame=(7, 9, 20, 10), transparent=230)
+    got = np.asarray(cbir.preprocess_image(small, size=224))
+    assert_like_pillow(small, "GIF frame smaller than its canvas")
+    corner = np.asarray(cbir.preprocess_image(small, size=50))  # not a square: still resized
+    assert got.shape == (224, 224, 3) and corner.shape == (50, 50, 3)
