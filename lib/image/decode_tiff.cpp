@@ -83,12 +83,17 @@ Decoded decode_tiff(const uint8_t* data, size_t size, const DecodeOptions& opts,
   TIFFGetField(tif.get(), TIFFTAG_IMAGEWIDTH, &width);
   TIFFGetField(tif.get(), TIFFTAG_IMAGELENGTH, &height);
   check_dimensions(width, height, opts, name);
-  // Alpha: Pillow's convert("RGB") drops it and keeps the stored colour, where libtiff's RGBA
-  // interface would premultiply by it. Marking every extra sample "unspecified" in the
-  // in-memory directory (the file is not touched) makes libtiff skip it likewise.
+  // Unassociated alpha: Pillow's convert("RGB") drops it and keeps the stored colour, where
+  // libtiff's RGBA interface would premultiply by it. Marking every extra sample "unspecified"
+  // in the in-memory directory (the file is not touched) makes libtiff skip it likewise.
+  // Associated (premultiplied) alpha is read, and undone below as Pillow's "RGBa" does.
   uint16_t extras = 0;
   uint16_t* kinds = nullptr;
-  if (TIFFGetField(tif.get(), TIFFTAG_EXTRASAMPLES, &extras, &kinds) && extras > 0) {
+  bool premultiplied = false;
+  if (TIFFGetField(tif.get(), TIFFTAG_EXTRASAMPLES, &extras, &kinds) && extras > 0 &&
+      kinds[0] == EXTRASAMPLE_ASSOCALPHA) {
+    premultiplied = true;
+  } else if (extras > 0) {
     std::vector<uint16_t> unspecified(extras, EXTRASAMPLE_UNSPECIFIED);
     TIFFSetField(tif.get(), TIFFTAG_EXTRASAMPLES, extras, unspecified.data());
   }
@@ -98,6 +103,10 @@ Decoded decode_tiff(const uint8_t* data, size_t size, const DecodeOptions& opts,
                                              why + "); convert it to PNG");
   TIFFRGBAImage img;
   if (!TIFFRGBAImageBegin(&img, tif.get(), /*stop_on_error=*/1, why)) damaged(why);
+  // 16-bit colour samples: libtiff rounds v * 255 / 65535; Pillow (RGB;16 and RGBA;16) keeps
+  // the high byte, as cbir does for 16-bit PNG and TIFF gray.
+  if (img.Bitdepth16To8 != nullptr)
+    for (uint32_t v = 0; v < 65536; ++v) img.Bitdepth16To8[v] = static_cast<uint8_t>(v >> 8);
   // The pixels as stored: the Orientation tag is applied below, once, as Pillow does (libtiff
   // would flip for some orientations and not transpose for others).
   img.req_orientation = ORIENTATION_TOPLEFT;
@@ -113,10 +122,18 @@ Decoded decode_tiff(const uint8_t* data, size_t size, const DecodeOptions& opts,
   out.image.rgb.resize(size_t{3} * width * height);
   const uint32_t* in = reinterpret_cast<const uint32_t*>(abgr.data());
   uint8_t* dst = out.image.rgb.data();
+  if (premultiplied) {
+    out.image.stored = Stored::alpha;  // Pillow's "RGBA"
+    out.image.alpha.resize(size_t{width} * height);
+  }
   for (size_t i = 0, n = size_t{width} * height; i < n; ++i, dst += 3) {
-    dst[0] = static_cast<uint8_t>(TIFFGetR(in[i]));
-    dst[1] = static_cast<uint8_t>(TIFFGetG(in[i]));
-    dst[2] = static_cast<uint8_t>(TIFFGetB(in[i]));
+    const uint32_t c[3] = {TIFFGetR(in[i]), TIFFGetG(in[i]), TIFFGetB(in[i])};
+    const uint32_t a = TIFFGetA(in[i]);
+    for (int k = 0; k < 3; ++k) {  // Pillow's unpackRGBa: 0 where transparent, else c * 255 / a
+      const uint32_t v = !premultiplied || a == 255 ? c[k] : a == 0 ? 0 : c[k] * 255 / a;
+      dst[k] = static_cast<uint8_t>(v > 255 ? 255 : v);
+    }
+    if (premultiplied) out.image.alpha[i] = static_cast<uint8_t>(a);
   }
   // Palette and bilevel TIFFs are Pillow's "P" and "1": indexed. (Alpha is not kept: libtiff's
   // RGBA interface gives it premultiplied only, so a TIFF with alpha resizes as RGB.)

@@ -6,6 +6,7 @@ PNM is scaled, Pillow clips it) the test says so and checks cbir's choice.
 """
 import io
 import struct
+import zlib
 
 import numpy as np
 import pytest
@@ -285,3 +286,72 @@ def test_gif_without_a_palette_is_gray_and_a_small_frame_sits_on_the_transparent
     assert_like_pillow(small, "GIF frame smaller than its canvas")
     corner = np.asarray(cbir.preprocess_image(small, size=50))  # not a square: still resized
     assert got.shape == (224, 224, 3) and corner.shape == (50, 50, 3)
+
+
+def test_16_bit_gray_png_keeps_its_high_byte_with_or_without_trns():
+    """Pillow 9.4 opens a 16-bit gray PNG as "I" (32-bit integers), whose conversion to RGB
+    clips every value above 255 to 255: a nearly white image (Pillow's i_trns.png). cbir takes
+    the high byte, as it does for every other 16-bit sample, with or without tRNS: a deliberate
+    difference from Pillow, as for 16-bit gray PNM and TIFF."""
+    y, x = np.mgrid[0:20, 0:30]
+    v = ((x * 2000 + y * 1000) % 65536).astype(np.uint16)
+    img = Image.fromarray(v, "I;16")
+    plain = encode(img, "PNG")
+    trns = b"tRNS" + struct.pack(">H", 1234)  # Pillow cannot write it for I;16: added after IHDR
+    with_trns = plain[:33] + struct.pack(">I", 2) + trns + struct.pack(">I", zlib.crc32(trns)) + plain[33:]
+    assert b"tRNS" in with_trns and b"tRNS" not in plain
+    high = np.repeat((v >> 8).astype(np.uint8)[:, :, None], 3, axis=2)
+    for data in (plain, with_trns):
+        got = np.asarray(cbir.preprocess_image(data, size=30))  # 30x30: rows are resized
+        want = np.asarray(Image.fromarray(high, "RGB").resize((30, 30), Image.BICUBIC))
+        assert np.array_equal(got, want)
+    for data in (plain, with_trns):  # what cbir does not copy: Pillow's clip
+        clipped = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+        assert np.array_equal(clipped[:, :, 0], np.minimum(v, 255).astype(np.uint8))
+
+
+def tiff_rgb(samples, bits, extra=None):
+    """An uncompressed little-endian TIFF of RGB (or RGB + one extra sample) from an array
+    (height, width, channels) of 8- or 16-bit samples; extra: ExtraSamples' value."""
+    h, w, c = samples.shape
+    pixels = samples.astype("<u2" if bits == 16 else np.uint8).tobytes()
+    tags = [(256, 3, 1, w), (257, 3, 1, h), (258, 3, c, None), (259, 3, 1, 1), (262, 3, 1, 2),
+            (273, 4, 1, None), (277, 3, 1, c), (278, 3, 1, h), (279, 4, 1, len(pixels))]
+    if extra is not None:
+        tags.append((338, 3, 1, extra))
+    ifd_at = 8
+    after_ifd = ifd_at + 2 + 12 * len(tags) + 4
+    bits_at, pixels_at = after_ifd, after_ifd + 2 * c
+    entries = b""
+    for tag, kind, count, value in tags:
+        if tag == 258:
+            value = bits_at if c > 2 else bits
+        if tag == 273:
+            value = pixels_at
+        entries += struct.pack("<HHI", tag, kind, count) + (
+            struct.pack("<HH", value, 0) if kind == 3 and not (tag == 258 and c > 2) else struct.pack("<I", value))
+    return (b"II*\0" + struct.pack("<I", ifd_at) + struct.pack("<H", len(tags)) + entries
+            + b"\0\0\0\0" + struct.pack("<" + "H" * c, *([bits] * c)) + pixels)
+
+
+@pytest.mark.skipif("tiff" not in cbir.image_formats(), reason="this cbir was built without TIFF")
+def test_tiff_16_bit_colour_keeps_the_high_byte_and_premultiplied_alpha_is_undone():
+    rng = np.random.RandomState(8)
+    rgb16 = rng.randint(0, 65536, (24, 24, 3))
+    data = tiff_rgb(rgb16, 16)
+    want = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+    assert np.array_equal(want, (rgb16 >> 8).astype(np.uint8))  # Pillow's RGB;16: the high byte
+    assert np.array_equal(np.asarray(cbir.preprocess_image(data, size=24)), want)
+    # Associated alpha (Pillow's "RGBa"), 8 and 16 bits: colours divided by alpha as Pillow does.
+    for bits in (8, 16):
+        top = 255 if bits == 8 else 65535
+        a = rng.randint(0, top + 1, (24, 24, 1))
+        a[:4] = 0
+        colour = (rng.randint(0, top + 1, (24, 24, 3)) * a // top)  # premultiplied
+        data = tiff_rgb(np.concatenate([colour, a], axis=2), bits, extra=1)
+        want = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+        got = np.asarray(cbir.preprocess_image(data, size=24))
+        assert np.array_equal(got, want), f"{bits}-bit RGBa"
+        cn = np.asarray(cbir.preprocess_image(data, size=224, resize_before_rgb=True))
+        ref = np.asarray(Image.open(io.BytesIO(data)).resize((224, 224), Image.BICUBIC).convert("RGB"))
+        assert np.abs(cn.astype(int) - ref.astype(int)).max() <= 1, f"{bits}-bit RGBa, cn_clip order"
