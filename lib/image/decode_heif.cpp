@@ -4,6 +4,8 @@
 // orientation inside a HEIF restates those transforms and is not applied a second time.
 #include <libheif/heif.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <memory>
 
@@ -67,14 +69,16 @@ Decoded decode_heif(const uint8_t* data, size_t size, const DecodeOptions& opts,
                                            : "libheif-plugin-libde265") +
                    " (or a libheif built with it)");
   auto failed = [&](const heif_error& e, const char* what) {
+    std::string message = e.message ? e.message : "unknown error";
+    while (!message.empty() && std::isspace(static_cast<unsigned char>(message.back()))) message.pop_back();
     if (e.subcode == heif_suberror_Security_limit_exceeded)
       fail_image(CBIR_EIMAGE_TOO_LARGE, name,
-                 std::string(what) + ": " + e.message + " (a damaged file, or a decompression bomb)");
+                 std::string(what) + ": " + message + " (a damaged file, or a decompression bomb)");
     const bool cut = e.code == heif_error_Invalid_input &&
                      (e.subcode == heif_suberror_End_of_data || e.subcode == heif_suberror_No_idat_box);
     fail_image(cut ? CBIR_EIMAGE_TRUNCATED : e.code == heif_error_Memory_allocation_error ? CBIR_ENOMEM
                                                                                    : CBIR_EIMAGE_CORRUPT,
-               name, std::string(what) + " (" + e.message + ")" +
+               name, std::string(what) + " (" + message + ")" +
                          (cut ? "; the file is incomplete" : "; the file is damaged"));
   };
 
@@ -92,6 +96,14 @@ Decoded decode_heif(const uint8_t* data, size_t size, const DecodeOptions& opts,
                    static_cast<uint64_t>(heif_image_handle_get_ispe_height(handle.get())), opts, name);
   check_dimensions(static_cast<uint64_t>(heif_image_handle_get_width(handle.get())),
                    static_cast<uint64_t>(heif_image_handle_get_height(handle.get())), opts, name);
+  // No image the decoder reads for it (a grid's tiles, an alpha plane) may be larger on either
+  // side than the primary image itself: a damaged grid of oversized tiles made libheif
+  // allocate 3 GB for a 64x64 picture (fuzz_heif). libheif's own default allows 32768.
+  const int side = std::max({heif_image_handle_get_ispe_width(handle.get()),
+                             heif_image_handle_get_ispe_height(handle.get()),
+                             heif_image_handle_get_width(handle.get()),
+                             heif_image_handle_get_height(handle.get())});
+  heif_context_set_maximum_image_size_limit(ctx.get(), std::min(side, 32767) + 1);
 
   std::unique_ptr<heif_decoding_options, Free>
       options(heif_decoding_options_alloc());
