@@ -146,10 +146,11 @@ CBIR_API uint32_t cbir_features(void);
 CBIR_API const char* cbir_cpu_features(void);
 
 /* The image formats this build decodes, space-separated, from "jpeg png gif bmp tga pnm ico
- * webp tiff heic avif jxl" (ico: icons and cursors). The first seven are always there; webp, tiff and jxl when libcbir was built
- * with libwebp, libtiff and libjxl; heic and avif when it was built with libheif and that
- * libheif has the HEVC and AV1 decoders. A file of a format missing here is refused with
- * CBIR_EIMAGE_FORMAT, its message naming the package to build with. Static storage. */
+ * webp tiff heic avif jxl" (ico: icons and cursors). The first seven are always there; webp,
+ * tiff and jxl when libcbir was built with libwebp, libtiff and libjxl; heic and avif when it
+ * was built with libheif and that libheif has the HEVC and AV1 decoders. A file of a format
+ * missing here is refused with CBIR_EIMAGE_FORMAT, its message naming the package to build
+ * with. Static storage. */
 CBIR_API const char* cbir_image_formats(void);
 
 /* One human-readable line describing the build and the machine as the library sees it:
@@ -250,14 +251,15 @@ CBIR_API const char* cbir_tokenizer_token(const cbir_tokenizer_t* tokenizer, int
  * files before adding them, and to diff cbir's pixels against a Python pipeline.
  * Formats, recognised by their content (never by the file name): JPEG (libjpeg-turbo, the same
  * pixels as Pillow), PNG, GIF (first frame), BMP (RLE too), TGA, PNM (PBM/PGM/PPM, binary and
- * plain, up to 16 bits) and ICO/CUR (the largest image); and where the build has
- * their libraries (cbir_image_formats()) WebP, TIFF (first page), HEIC/HEIF and AVIF (primary
- * image, libheif's transforms applied), JPEG XL (README, "Photo formats"). Every image becomes 8-bit
+ * plain, up to 16 bits) and ICO/CUR (the image Pillow shows); and where the build has their
+ * libraries (cbir_image_formats()) WebP, TIFF (first page), HEIC/HEIF and AVIF (primary image,
+ * libheif's transforms applied), JPEG XL (README, "Photo formats"). Every image becomes 8-bit
  * RGB as Pillow's convert('RGB') makes it (alpha dropped, not blended; gray replicated; palette
- * expanded; 16-bit samples reduced to their high byte, 16-bit PNM samples scaled), is turned upright by its EXIF
- * orientation, then resized as torchvision 0.14 resizes PIL images, with Pillow's resampling
- * reproduced bit for bit. Damaged, truncated, empty, oversized or non-image data is refused
- * with its own CBIR_EIMAGE_* code; the message names the file (or "buffer") and the reason.
+ * expanded; 16-bit samples reduced to their high byte, PNM samples scaled to 8 bits), is turned
+ * upright by its EXIF orientation, then resized as torchvision 0.14 resizes PIL images, with
+ * Pillow's resampling reproduced bit for bit (resize_before_rgb: in Chinese-CLIP's order).
+ * Damaged, truncated, empty, oversized or non-image data is refused with its own CBIR_EIMAGE_*
+ * code; the message names the file (or "buffer") and the reason.
  * Thread safety: every function of this section may run concurrently with any other. */
 
 /* How the image is brought to the model's input size. SQUASH: Resize((size, size)), the

@@ -54,8 +54,8 @@ struct Header {
   fail_image(CBIR_EIMAGE_CORRUPT, name, "the BMP data is damaged (" + why + ")");
 }
 [[noreturn]] void unsupported(const std::string& name, const std::string& why) {
-  fail_image(CBIR_EIMAGE_FORMAT, name, "this kind of BMP is not supported (" + why +
-                                           "); convert it to PNG or JPEG");
+  fail_image(CBIR_EIMAGE_FORMAT, name,
+             "this kind of BMP is not supported (" + why + "); convert it to PNG or JPEG");
 }
 
 // The info header at `at`, as Pillow reads it.
@@ -65,8 +65,10 @@ Header read_header(const uint8_t* d, size_t n, size_t at, const std::string& nam
   h.size = le32(d + at);
   if (h.size != 12 && h.size != 16 && h.size != 40 && h.size != 52 && h.size != 56 &&
       h.size != 64 && h.size != 108 && h.size != 124)
-    damaged(name, "an info header of " + std::to_string(h.size) + " bytes, which no BMP version has");
-  if (n < at + h.size) fail_image(CBIR_EIMAGE_TRUNCATED, name, "the BMP data ends inside its header");
+    damaged(name,
+            "an info header of " + std::to_string(h.size) + " bytes, which no BMP version has");
+  if (n < at + h.size)
+    fail_image(CBIR_EIMAGE_TRUNCATED, name, "the BMP data ends inside its header");
   const uint8_t* p = d + at + 4;
   if (h.size == 12) {  // OS/2 1.x: 16-bit sizes, 3-byte palette entries
     h.width = le16(p);
@@ -114,7 +116,8 @@ Palette read_palette(const uint8_t* d, size_t n, const Header& h, const std::str
   Palette pal;
   for (int i = 0; i < 256; ++i) pal.rgb[i] = {uint8_t(i), uint8_t(i), uint8_t(i)};
   const uint64_t colors = h.colors ? h.colors : uint64_t{1} << h.bits;
-  if (colors > 65536) damaged(name, "the header claims " + std::to_string(colors) + " palette colours");
+  if (colors > 65536)
+    damaged(name, "the header claims " + std::to_string(colors) + " palette colours");
   if (h.palette_at + colors * h.entry > n)
     fail_image(CBIR_EIMAGE_TRUNCATED, name, "the BMP data ends inside its palette");
   const uint8_t* p = d + h.palette_at;
@@ -191,7 +194,7 @@ Image decode_dib(const uint8_t* data, size_t size, size_t header_at, size_t pixe
     damaged(name, "RLE" + std::to_string(h.compression == kRle8 ? 8 : 4) + " with " +
                       std::to_string(h.bits) + " bits per pixel");
   if (!rle && !h.has_masks && h.compression != kRaw)
-    unsupported(name, h.compression == 4 ? "JPEG inside a BMP"
+    unsupported(name, h.compression == 4   ? "JPEG inside a BMP"
                       : h.compression == 5 ? "PNG inside a BMP"
                                            : "compression " + std::to_string(h.compression));
   if (h.has_masks && indexed) damaged(name, "colour masks on a palette image");
@@ -203,7 +206,8 @@ Image decode_dib(const uint8_t* data, size_t size, size_t header_at, size_t pixe
   // when that offset points at it (a common writer's mistake).
   if (pixels_at == 0 || (indexed && pixels_at == h.palette_at))
     pixels_at = h.palette_at + (indexed ? colors * h.entry : 0);
-  if (pixels_at > size) fail_image(CBIR_EIMAGE_TRUNCATED, name, "the BMP data ends before its pixels");
+  if (pixels_at > size)
+    fail_image(CBIR_EIMAGE_TRUNCATED, name, "the BMP data ends before its pixels");
 
   const size_t stride = ((width * h.bits + 31) / 32) * 4;
   // The last row's padding may be missing: its pixels are all there.
@@ -231,25 +235,31 @@ Image decode_dib(const uint8_t* data, size_t size, size_t header_at, size_t pixe
     if (h.bits == 32 || h.bits == 24) masks[0] = 0xFF0000, masks[1] = 0xFF00, masks[2] = 0xFF;
     if (h.bits == 32 && (alpha32 || all_zero)) masks[3] = 0xFF000000;  // CUR / ICO: BGRA
   }
-  const Channel ch[4] = {channel(masks[0]), channel(masks[1]), channel(masks[2]), channel(masks[3])};
+  const Channel ch[4] = {channel(masks[0]), channel(masks[1]), channel(masks[2]),
+                         channel(masks[3])};
   const bool alpha = !indexed && h.bits == 32 && masks[3] != 0;
   // Pillow's modes: "P" (a colour palette) and "1" (black and white) are indexed, "L" (a gray
   // ramp) is not; 32-bit with an alpha mask is "RGBA".
-  if (indexed) img.stored = pal.gray && colors != 2 ? Stored::rgb : Stored::indexed;
-  else if (alpha) img.stored = Stored::alpha;
+  if (indexed)
+    img.stored = pal.gray && colors != 2 ? Stored::rgb : Stored::indexed;
+  else if (alpha)
+    img.stored = Stored::alpha;
   if (alpha) img.alpha.resize(width * height);
 
   for (size_t y = 0; y < height; ++y) {
     const size_t file_row = h.top_down ? y : height - 1 - y;
     uint8_t* out = img.rgb.data() + y * width * 3;
     if (indexed) {
-      const uint8_t* src = rle ? rle_indices.data() + file_row * width
-                               : data + pixels_at + file_row * stride;
+      const uint8_t* src =
+          rle ? rle_indices.data() + file_row * width : data + pixels_at + file_row * stride;
       for (size_t x = 0; x < width; ++x, out += 3) {
         uint8_t i;
-        if (rle || h.bits == 8) i = src[x];
-        else if (h.bits == 4) i = (src[x / 2] >> (x % 2 ? 0 : 4)) & 15;
-        else i = (src[x / 8] >> (7 - x % 8)) & 1;
+        if (rle || h.bits == 8)
+          i = src[x];
+        else if (h.bits == 4)
+          i = (src[x / 2] >> (x % 2 ? 0 : 4)) & 15;
+        else
+          i = (src[x / 8] >> (7 - x % 8)) & 1;
         std::memcpy(out, pal.rgb[i].data(), 3);
       }
       continue;
@@ -257,8 +267,9 @@ Image decode_dib(const uint8_t* data, size_t size, size_t header_at, size_t pixe
     const uint8_t* src = data + pixels_at + file_row * stride;
     const size_t bytes = h.bits / 8;
     for (size_t x = 0; x < width; ++x, out += 3, src += bytes) {
-      const uint32_t v = bytes == 2 ? le16(src) : bytes == 3 ? le16(src) | (uint32_t{src[2]} << 16)
-                                                             : le32(src);
+      const uint32_t v = bytes == 2   ? le16(src)
+                         : bytes == 3 ? le16(src) | (uint32_t{src[2]} << 16)
+                                      : le32(src);
       out[0] = ch[0].take(v);
       out[1] = ch[1].take(v);
       out[2] = ch[2].take(v);

@@ -68,7 +68,8 @@ class Codes {
 
  private:
   [[noreturn]] void truncated() const {
-    fail_image(CBIR_EIMAGE_TRUNCATED, name_, "the GIF data ends inside its first image; the file is incomplete");
+    fail_image(CBIR_EIMAGE_TRUNCATED, name_,
+               "the GIF data ends inside its first image; the file is incomplete");
   }
   const uint8_t* d_;
   size_t n_, pos_;
@@ -99,7 +100,8 @@ void lzw(Codes& codes, int min_bits, uint8_t* out, size_t count, const std::stri
     }
     if (prev < 0) {  // the first code after a clear is a single index
       if (code >= clear)
-        fail_image(CBIR_EIMAGE_CORRUPT, name, "the GIF image data is damaged (a code before its table entry)");
+        fail_image(CBIR_EIMAGE_CORRUPT, name,
+                   "the GIF image data is damaged (a code before its table entry)");
       out[done++] = first = uint8_t(code);
       prev = code;
       continue;
@@ -161,7 +163,8 @@ Image decode_gif(const uint8_t* d, size_t n, const DecodeOptions& opts, const st
     ++pos;
   }
   if (pos + 9 > n) truncated("inside its image descriptor");
-  const size_t x0 = le16(d + pos), y0 = le16(d + pos + 2), fw = le16(d + pos + 4), fh = le16(d + pos + 6);
+  const size_t x0 = le16(d + pos), y0 = le16(d + pos + 2), fw = le16(d + pos + 4),
+               fh = le16(d + pos + 6);
   const uint8_t flags = d[pos + 8];
   pos += 9;
   Palette palette = global;
@@ -178,8 +181,8 @@ Image decode_gif(const uint8_t* d, size_t n, const DecodeOptions& opts, const st
   if (pos >= n) truncated("before its image data");
   const int min_bits = d[pos++];
   if (min_bits < 1 || min_bits > 11)
-    fail_image(CBIR_EIMAGE_CORRUPT, name, "the GIF image data is damaged (LZW code size " +
-                                              std::to_string(min_bits) + ")");
+    fail_image(CBIR_EIMAGE_CORRUPT, name,
+               "the GIF image data is damaged (LZW code size " + std::to_string(min_bits) + ")");
 
   // Pixels the frame does not cover, or that its data ends before, keep the canvas's index.
   const uint8_t fill = uint8_t(transparent >= 0 ? transparent : 0);

@@ -47,10 +47,12 @@ Decoded decode_ico(const uint8_t* data, size_t size, const DecodeOptions& opts,
   const bool cursor = le16(data + 2) == 2;
   const char* what = cursor ? "CUR" : "ICO";
   const size_t count = le16(data + 4);
-  if (count == 0) fail_image(CBIR_EIMAGE_CORRUPT, name, std::string("the ") + what + " holds no image");
+  if (count == 0)
+    fail_image(CBIR_EIMAGE_CORRUPT, name, std::string("the ") + what + " holds no image");
   if (size < 6 + 16 * count)
-    fail_image(CBIR_EIMAGE_TRUNCATED, name, std::string("the ") + what +
-                                                " data ends inside its directory; the file is incomplete");
+    fail_image(
+        CBIR_EIMAGE_TRUNCATED, name,
+        std::string("the ") + what + " data ends inside its directory; the file is incomplete");
   Entry best{};
   for (size_t i = 0; i < count; ++i) {
     const uint8_t* e = data + 6 + 16 * i;
@@ -60,13 +62,15 @@ Decoded decode_ico(const uint8_t* data, size_t size, const DecodeOptions& opts,
       while ((1u << entry.depth) < e[2]) ++entry.depth;
     }
     if (entry.depth == 0) entry.depth = 256;
-    if (i == 0) best = entry;
-    else if (cursor ? (e[0] > (best.width & 255) && e[1] > (best.height & 255)) : better_icon(entry, best))
+    if (i == 0)
+      best = entry;
+    else if (cursor ? (e[0] > (best.width & 255) && e[1] > (best.height & 255))
+                    : better_icon(entry, best))
       best = entry;
   }
   if (best.offset >= size)
-    fail_image(CBIR_EIMAGE_TRUNCATED, name, std::string("the ") + what +
-                                                " data ends before its image; the file is incomplete");
+    fail_image(CBIR_EIMAGE_TRUNCATED, name,
+               std::string("the ") + what + " data ends before its image; the file is incomplete");
   const uint8_t* at = data + best.offset;
   const size_t left = size - best.offset;
 

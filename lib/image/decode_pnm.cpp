@@ -1,6 +1,6 @@
 // Netpbm (PBM, PGM, PPM), binary and plain text, 1 to 16 bits, as Pillow 9.4's PpmImagePlugin
-// reads them: samples scaled to 8 bits as Python's round(v / maxval * 255), PBM's 1 black. One choice
-// departs from Pillow: a gray file deeper than 8 bits (Pillow's mode "I") is scaled like the
+// reads them: samples scaled to 8 bits as Python's round(v / maxval * 255), PBM's 1 black. One
+// choice departs from Pillow: a gray file deeper than 8 bits (Pillow's mode "I") is scaled like the
 // rest, where Pillow's convert("RGB") clips it to 255 (a white image).
 #include <cctype>
 #include <cmath>
@@ -18,8 +18,8 @@ struct Cursor {
   const std::string& name;
 
   [[noreturn]] void ends_early(const char* where) const {
-    fail_image(CBIR_EIMAGE_TRUNCATED, name, std::string("the PNM data ends inside its ") + where +
-                                                "; the file is incomplete");
+    fail_image(CBIR_EIMAGE_TRUNCATED, name,
+               std::string("the PNM data ends inside its ") + where + "; the file is incomplete");
   }
   void skip_space_and_comments() {
     while (pos < n && (std::isspace(d[pos]) || d[pos] == '#')) {
@@ -34,13 +34,15 @@ struct Cursor {
     skip_space_and_comments();
     if (pos >= n) ends_early(where);
     if (!std::isdigit(d[pos]))
-      fail_image(CBIR_EIMAGE_CORRUPT, name, std::string("the PNM ") + where +
-                                                " holds something other than a number; the file is damaged");
+      fail_image(CBIR_EIMAGE_CORRUPT, name,
+                 std::string("the PNM ") + where +
+                     " holds something other than a number; the file is damaged");
     uint32_t v = 0;
     for (size_t digits = 0; pos < n && std::isdigit(d[pos]); ++pos, ++digits) {
       if (digits == 9)
-        fail_image(CBIR_EIMAGE_CORRUPT, name, std::string("the PNM ") + where +
-                                                  " holds a number of more than 9 digits; the file is damaged");
+        fail_image(CBIR_EIMAGE_CORRUPT, name,
+                   std::string("the PNM ") + where +
+                       " holds a number of more than 9 digits; the file is damaged");
       v = v * 10 + (d[pos] - '0');
     }
     return v;
@@ -58,15 +60,16 @@ Image decode_pnm(const uint8_t* data, size_t size, const DecodeOptions& opts,
   const uint32_t width = c.number("header"), height = c.number("header");
   const uint32_t maxval = bitmap ? 1 : c.number("header");
   if (maxval == 0 || maxval > 65535)
-    fail_image(CBIR_EIMAGE_CORRUPT, name, "the PNM maximum value is " + std::to_string(maxval) +
-                                              " (1 to 65535 allowed); the file is damaged");
+    fail_image(CBIR_EIMAGE_CORRUPT, name,
+               "the PNM maximum value is " + std::to_string(maxval) +
+                   " (1 to 65535 allowed); the file is damaged");
   check_dimensions(width, height, opts, name);
   const size_t channels = colour ? 3 : 1;
   const size_t samples = size_t{width} * height * channels;
   if (!plain) {
     ++c.pos;  // the one whitespace byte before binary samples
-    const size_t bytes = kind == '4' ? size_t{(width + 7) / 8} * height
-                                     : samples * (maxval > 255 ? 2 : 1);
+    const size_t bytes =
+        kind == '4' ? size_t{(width + 7) / 8} * height : samples * (maxval > 255 ? 2 : 1);
     if (c.pos > size || size - c.pos < bytes)
       fail_image(CBIR_EIMAGE_TRUNCATED, name,
                  "the PNM data ends early (" + std::to_string(size) + " bytes, too few for " +
@@ -105,7 +108,8 @@ Image decode_pnm(const uint8_t* data, size_t size, const DecodeOptions& opts,
           c.skip_space_and_comments();
           if (c.pos >= size) c.ends_early("pixels");
           if (data[c.pos] != '0' && data[c.pos] != '1')
-            fail_image(CBIR_EIMAGE_CORRUPT, name, "the PBM pixels hold something other than 0 and 1; the file is damaged");
+            fail_image(CBIR_EIMAGE_CORRUPT, name,
+                       "the PBM pixels hold something other than 0 and 1; the file is damaged");
           v[k] = data[c.pos++] - '0';
         } else if (plain) {
           v[k] = c.number("pixels");
@@ -116,9 +120,9 @@ Image decode_pnm(const uint8_t* data, size_t size, const DecodeOptions& opts,
           v[k] = *bin++;
         }
         if (v[k] > maxval)
-          fail_image(CBIR_EIMAGE_CORRUPT, name, "a PNM sample is " + std::to_string(v[k]) +
-                                                    ", over the file's maximum " +
-                                                    std::to_string(maxval) + "; the file is damaged");
+          fail_image(CBIR_EIMAGE_CORRUPT, name,
+                     "a PNM sample is " + std::to_string(v[k]) + ", over the file's maximum " +
+                         std::to_string(maxval) + "; the file is damaged");
       }
       if (bitmap) {
         out[0] = out[1] = out[2] = v[0] ? 0 : 255;

@@ -72,8 +72,8 @@ Image premultiplied(const Image& src, int out_w, int out_h, Interpolation filter
 
 }  // namespace
 
-Image resample_stored(const Image& src, int out_w, int out_h, Interpolation filter, int x0,
-                      int y0, int w, int h) {
+Image resample_stored(const Image& src, int out_w, int out_h, Interpolation filter, int x0, int y0,
+                      int w, int h) {
   // Pillow copies an image resized to its own size, whatever its mode.
   const bool same_size = out_w == src.width && out_h == src.height;
   if (same_size || src.stored == Stored::rgb)
