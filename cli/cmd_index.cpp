@@ -22,7 +22,7 @@ const char* const kIndexUsage =
     "  --db DIR             collection folder (default $CBIR_DB, else ./cbir-index)\n"
     "  --model DIR          model bundle (default $CBIR_MODEL, else the shipped default model)\n"
     "  --index-spec SPEC    index for a new collection: auto, flat, hnsw[:...], ivf[:...]\n"
-    "  --ext LIST           extensions to index (default jpg,jpeg,png,bmp,gif,tga,pnm,ppm,pgm,\n"
+    "  --ext LIST           extensions to index (default jpg,jpeg,png,bmp,gif,tga,pnm,ppm,pgm,pbm,\n"
     "                       heic,heif,avif,webp,tif,tiff,jxl)\n"
     "  --no-recursive       only the folder itself, not its sub-folders\n"
     "  --follow-symlinks    follow symbolic links\n"

@@ -799,7 +799,7 @@ typedef struct cbir_ingest_options_t {
   int32_t recursive;         /* folders: descend into sub-folders (default 1) */
   int32_t follow_symlinks;   /* folders: follow symbolic links (default 0) */
   const char* extensions;    /* folders: comma-separated extensions to index, case-insensitive;
-                                NULL = "jpg,jpeg,png,bmp,gif,tga,pnm,ppm,pgm,
+                                NULL = "jpg,jpeg,png,bmp,gif,tga,pnm,ppm,pgm,pbm,
                                 heic,heif,avif,webp,tif,tiff,jxl"; "" = every file. A file
                                 of a format this build lacks fails with CBIR_EIMAGE_FORMAT
                                 (cbir_image_formats()). Borrowed for the call. */

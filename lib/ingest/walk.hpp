@@ -19,7 +19,7 @@ struct WalkOptions {
   bool follow_symlinks = false;
   // Lower-case extensions without the dot; empty = every file.
   std::vector<std::string> extensions = {"jpg",  "jpeg", "png",  "bmp", "gif",  "tga",
-                                         "pnm",  "ppm",  "pgm",  "heic", "heif", "avif",
+                                         "pnm",  "ppm",  "pgm",  "pbm",  "heic", "heif", "avif",
                                          "webp", "tif",  "tiff", "jxl"};
 };
 

@@ -350,3 +350,53 @@ def test_listed_formats_cover_the_default_extensions():
     assert {"jpeg", "png", "gif", "bmp", "tga", "pnm"} <= set(FORMATS)
     assert set(FORMATS) <= {"jpeg", "png", "gif", "bmp", "tga", "pnm", "ico", "webp", "tiff", "heic",
                             "avif", "jxl"}
+
+
+# --------------------------------------------------------------------- a whole mixed folder
+
+def test_a_folder_mixing_every_format_indexes_all_but_the_broken_files(tmp_path):
+    """The issue's "done when": a folder of every format cbir reads, plus deliberately broken
+    files, indexes with the shipped default model; only the broken files fail, each with a
+    one-line reason naming it."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    img, alpha = photo(80, 60, 21), photo(80, 60, 22, alpha=True)
+    img.save(folder / "a.jpg", quality=90)
+    alpha.save(folder / "b.png")
+    img.convert("P", palette=Image.ADAPTIVE).save(folder / "c.gif")
+    img.save(folder / "d.bmp")
+    img.convert("P", palette=Image.ADAPTIVE).save(folder / "e.tga")
+    img.save(folder / "f.ppm")
+    img.convert("L").save(folder / "g.pgm")
+    img.convert("1").save(folder / "h.pbm")
+    good = 8
+    if "webp" in FORMATS:
+        alpha.save(folder / "i.webp", lossless=True)
+        good += 1
+    if "tiff" in FORMATS:
+        img.save(folder / "j.tif", compression="tiff_lzw")
+        good += 1
+    src = square(tmp_path, "src.png", side=64)
+    for fmt, name, cmd in [("heic", "k.heic", ["heif-enc", "-q", "60"]),
+                           ("avif", "l.avif", ["heif-enc", "-A", "-q", "60"]),
+                           ("jxl", "m.jxl", ["cjxl", "-d", "2", "--quiet"])]:
+        needs(fmt)
+        out = folder / name
+        run(tool(cmd[0]), *cmd[1:], *([str(src), "-o", str(out)] if cmd[0] == "heif-enc"
+                                      else [str(src), str(out)]))
+        good += 1
+    jpeg = (folder / "a.jpg").read_bytes()
+    (folder / "cut.jpg").write_bytes(jpeg[: len(jpeg) // 2])
+    (folder / "page.jpg").write_bytes(b"<!doctype html><html><body>not found</body></html>")
+    (folder / "empty.png").write_bytes(b"")
+    broken = {"cut.jpg", "page.jpg", "empty.png"}
+
+    model_dir = os.path.join(os.path.dirname(__file__), "..", "..", "models", "tiny-bilingual")
+    with cbir.Model(model_dir, towers="image") as model, \
+            cbir.Collection(str(tmp_path / "db"), model=model, create=True) as coll:
+        report = coll.ingest(model, str(folder))
+    assert report.found == good + len(broken)
+    assert report.added == good, [f.message for f in report.failures]
+    assert {os.path.basename(f.path) for f in report.failures} == broken
+    for f in report.failures:
+        assert "\n" not in f.message and os.path.basename(f.path) in f.message, f.message
