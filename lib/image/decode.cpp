@@ -98,6 +98,8 @@ namespace {
 
 using detail::fail_image;
 using detail::Format;
+using detail::le16;
+using detail::le32;
 
 // What this build decodes, for messages.
 std::string supported() { return "this cbir decodes " + detail::compiled_formats(); }
@@ -135,9 +137,6 @@ int isobmff_kind(const uint8_t* d, size_t n) {
 bool starts_with(const uint8_t* d, size_t n, std::string_view magic) {
   return n >= magic.size() && std::memcmp(d, magic.data(), magic.size()) == 0;
 }
-
-uint32_t le16(const uint8_t* p) { return p[0] | (p[1] << 8); }
-uint32_t le32(const uint8_t* p) { return le16(p) | (le16(p + 2) << 16); }
 
 // TGA has no signature: accept only a header whose every field is one TGA allows, so that
 // random bytes are not mistaken for it.

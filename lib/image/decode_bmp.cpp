@@ -14,9 +14,6 @@
 namespace cbir::image::detail {
 namespace {
 
-uint32_t le16(const uint8_t* p) { return p[0] | (p[1] << 8); }
-uint32_t le32(const uint8_t* p) { return le16(p) | (le16(p + 2) << 16); }
-
 constexpr uint32_t kRaw = 0, kRle8 = 1, kRle4 = 2, kBitfields = 3, kAlphaBitfields = 6;
 
 // One colour channel of a bit-field mask: where it sits and how to widen it to 8 bits.

@@ -16,8 +16,6 @@
 namespace cbir::image::detail {
 namespace {
 
-uint32_t le16(const uint8_t* p) { return p[0] | (p[1] << 8); }
-
 // The gray ramp (entry i is i, i, i) overwritten by the file's entries; no table: the ramp.
 struct Palette {
   std::array<uint8_t, 768> rgb;

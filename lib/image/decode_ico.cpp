@@ -10,9 +10,6 @@
 namespace cbir::image::detail {
 namespace {
 
-uint32_t le16(const uint8_t* p) { return p[0] | (p[1] << 8); }
-uint32_t le32(const uint8_t* p) { return le16(p) | (le16(p + 2) << 16); }
-
 struct Entry {
   uint32_t width, height, depth, size, offset;
   size_t order;

@@ -96,8 +96,6 @@ bool one_of(const std::string& s, std::initializer_list<const char*> list) {
   fail_image(CBIR_EIMAGE_CORRUPT, name, "the " + fmt + " data is damaged (" + reason + ")");
 }
 
-uint32_t le16(const uint8_t* p) { return p[0] | (p[1] << 8); }
-
 // The fewest bytes a TGA needs for its pixels (0 = no bound): a small file claiming many
 // pixels is refused before stb allocates and fills them, and stb, which ignores short reads of
 // whole rows, never sees a file that ends inside its pixels.

@@ -9,6 +9,10 @@
 
 namespace cbir::image::detail {
 
+// Little-endian 16- and 32-bit numbers, as BMP, GIF, ICO and TGA store them.
+inline uint32_t le16(const uint8_t* p) { return p[0] | (p[1] << 8); }
+inline uint32_t le32(const uint8_t* p) { return le16(p) | (le16(p + 2) << 16); }
+
 // Throws cbir::Error(code, "<name>: <reason>").
 [[noreturn]] void fail_image(int code, const std::string& name, const std::string& reason);
 
