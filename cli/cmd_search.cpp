@@ -35,6 +35,8 @@ const char* const kSearchUsage =
     "  -k, --k N         number of results (default 10)\n"
     "  --min-score S     drop results scoring below S\n"
     "  --prefix P        only items whose path starts with P\n"
+    "  --where EXPR      only items the filter selects, e.g. \"width >= 1000 and path like\n"
+    "                    '%/beach/%'\" (docs/filters.md)\n"
     "  --ef-search N     hnsw: search breadth for this query\n"
     "  --nprobe N        ivf: lists probed for this query\n"
     "  --threads N       inference threads (default: one per core)\n"
@@ -93,7 +95,7 @@ int cmd_search(int argc, char** argv) {
     if (std::string(argv[i]) == "-k") argv[i] = const_cast<char*>("--k");
   Args args(argc, argv,
             {CLI_SESSION_FLAGS, "--image", "--like", "--k", "--min-score", "--prefix",
-             "--ef-search", "--nprobe", "--queries"},
+             "--where", "--ef-search", "--nprobe", "--queries"},
             {"--json"});
   int modes = (args.has("--image") ? 1 : 0) + (args.has("--like") ? 1 : 0) +
               (args.has("--queries") ? 1 : 0) + (args.positional().empty() ? 0 : 1);
@@ -107,6 +109,8 @@ int cmd_search(int argc, char** argv) {
   opts.min_score = static_cast<float>(args.get_double("--min-score", CBIR_SCORE_ANY));
   std::string prefix = args.get("--prefix", "");
   if (args.has("--prefix")) opts.uri_prefix = prefix.c_str();
+  const std::string where = args.get("--where", "");
+  if (args.has("--where")) opts.where = where.c_str();
   opts.ef_search = static_cast<int32_t>(args.get_int("--ef-search", 0, 0, 1 << 20));
   opts.nprobe = static_cast<int32_t>(args.get_int("--nprobe", 0, 0, 1 << 20));
   if (args.has("--queries")) return search_many(args, opts, k);

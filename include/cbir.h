@@ -664,9 +664,15 @@ typedef struct cbir_search_options_t {
   size_t n_ids;
   int32_t ef_search;       /* hnsw: efSearch for this call; 0 = the spec's */
   int32_t nprobe;          /* ivf: lists probed for this call; 0 = the spec's */
+  const char* where;       /* a filter expression (docs/filters.md), e.g. "width >= 1000 and
+                              path like '%/beach/%'"; NULL = none. Combined with the filters
+                              above; the results are the best among the items it selects.
+                              A malformed one: CBIR_EINVAL with its position; a field this
+                              version does not store yet: CBIR_EUNSUPPORTED. */
 } cbir_search_options_t;
 
-#define CBIR_SEARCH_OPTIONS_INIT { sizeof(cbir_search_options_t), CBIR_SCORE_ANY, NULL, NULL, 0, 0, 0 }
+#define CBIR_SEARCH_OPTIONS_INIT \
+  { sizeof(cbir_search_options_t), CBIR_SCORE_ANY, NULL, NULL, 0, 0, 0, NULL }
 /* Sets *opts to the defaults (as CBIR_SEARCH_OPTIONS_INIT). NULL is ignored. */
 CBIR_API void cbir_search_options_init(cbir_search_options_t* opts);
 

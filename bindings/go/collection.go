@@ -55,6 +55,7 @@ type SearchOptions struct {
 	IDs       []int64  // only these items (nil = all)
 	EfSearch  int      // hnsw: efSearch for this call; 0 = the index's
 	NProbe    int      // ivf: lists probed for this call; 0 = the index's
+	Where     string   // a filter expression (docs/filters.md); "" = none
 }
 
 // CollectionInfo says what a collection is.
@@ -311,7 +312,7 @@ func (c *Collection) IDs() ([]int64, error) {
 func searchOptions(o *SearchOptions) (opts *C.cbir_search_options_t, free func()) {
 	opts = (*C.cbir_search_options_t)(C.calloc(1, C.size_t(unsafe.Sizeof(C.cbir_search_options_t{}))))
 	C.cbir_search_options_init(opts)
-	var prefix *C.char
+	var prefix, where *C.char
 	var ids unsafe.Pointer
 	if o != nil {
 		if o.MinScore != nil {
@@ -325,9 +326,12 @@ func searchOptions(o *SearchOptions) (opts *C.cbir_search_options_t, free func()
 			opts.ids, opts.n_ids = (*C.int64_t)(ids), C.size_t(len(o.IDs))
 		}
 		opts.ef_search, opts.nprobe = C.int32_t(o.EfSearch), C.int32_t(o.NProbe)
+		where = cString(o.Where)
+		opts.where = where
 	}
 	return opts, func() {
 		C.free(unsafe.Pointer(prefix))
+		C.free(unsafe.Pointer(where))
 		C.free(ids)
 		C.free(unsafe.Pointer(opts))
 	}

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "c_api/guard.hpp"
+#include "query/filter.hpp"
 #include "store/backup.hpp"
 
 using cbir::capi::guard;
@@ -55,6 +56,7 @@ Search to_search(const cbir_search_options_t* given) {
   else if (o.n_ids != 0) cbir::fail(CBIR_EINVAL, "search options: n_ids is set but ids is NULL");
   s.knobs.ef_search = o.ef_search;
   s.knobs.nprobe = o.nprobe;
+  if (o.where) s.filter.where = cbir::query::compile_filter(o.where);
   return s;
 }
 

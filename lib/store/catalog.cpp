@@ -392,6 +392,18 @@ std::vector<int64_t> Catalog::ids_with_uri_prefix(const std::string& prefix) {
   return ids;
 }
 
+std::vector<int64_t> Catalog::ids_where(const SqlCondition& condition) {
+  // One statement, always: the compiler writes no ';' (defence in depth, never reached).
+  require(condition.sql.find(';') == std::string::npos, "a filter condition must be one expression");
+  Stmt s(db_, ("SELECT id FROM items WHERE " + condition.sql + " ORDER BY id").c_str());
+  int at = 1;
+  for (const auto& p : condition.params)
+    std::visit([&](const auto& v) { s.bind(at++, v); }, p);
+  std::vector<int64_t> ids;
+  while (s.step()) ids.push_back(s.int64(0));
+  return ids;
+}
+
 int64_t Catalog::count() {
   Stmt& s = st_->count;
   ResetOnExit r(s);

@@ -9,12 +9,21 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "store/checkpointer.hpp"
 #include "store/sqlite.hpp"
 
 namespace cbir::store {
+
+// A condition on the items table (columns id, uri, size, mtime, width, height) for
+// Catalog::ids_where: SQL with a `?` for each value, bound from params in order. Made only by
+// lib/query's filter compiler, from fixed column names and operators, never from user text.
+struct SqlCondition {
+  std::string sql;
+  std::vector<std::variant<int64_t, double, std::string>> params;
+};
 
 struct ItemInfo {
   int64_t id = -1;
@@ -92,6 +101,8 @@ class Catalog {
   bool vector(int64_t id, float* out, size_t dim);
   std::vector<int64_t> ids_after(int64_t after_id, size_t limit);
   std::vector<int64_t> ids_with_uri_prefix(const std::string& prefix);
+  // The ids of the items meeting the condition, ascending.
+  std::vector<int64_t> ids_where(const SqlCondition& condition);
   int64_t count();
   // Calls `fn` for every stored vector in id order, in chunks of up to `chunk` items:
   // fn(ids, vectors row-major, n).

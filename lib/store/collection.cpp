@@ -568,23 +568,31 @@ uint64_t Collection::count() const {
 
 std::optional<std::vector<int64_t>> Collection::allowed_ids(const SearchFilter& filter) {
   if (!filter.active()) return std::nullopt;
-  std::vector<int64_t> ids;
+  // Each part given narrows the set: their intersection, in id order.
+  std::optional<std::vector<int64_t>> allowed;
+  auto narrow = [&allowed](std::vector<int64_t> ids) {
+    std::sort(ids.begin(), ids.end());
+    if (!allowed) {
+      allowed = std::move(ids);
+      return;
+    }
+    std::vector<int64_t> both;
+    std::set_intersection(allowed->begin(), allowed->end(), ids.begin(), ids.end(),
+                          std::back_inserter(both));
+    allowed = std::move(both);
+  };
+  if (filter.ids && !filter.uri_prefix && !filter.where) return filter.ids;
+  if (filter.ids) narrow(*filter.ids);
   if (filter.uri_prefix) {
     check_utf8(*filter.uri_prefix, "uri_prefix");
     std::lock_guard db(db_mu_);
-    ids = catalog_->ids_with_uri_prefix(*filter.uri_prefix);
+    narrow(catalog_->ids_with_uri_prefix(*filter.uri_prefix));
   }
-  if (filter.ids) {
-    if (!filter.uri_prefix) return filter.ids;
-    std::vector<int64_t> wanted = *filter.ids;
-    std::sort(wanted.begin(), wanted.end());
-    std::sort(ids.begin(), ids.end());
-    std::vector<int64_t> both;
-    std::set_intersection(ids.begin(), ids.end(), wanted.begin(), wanted.end(),
-                          std::back_inserter(both));
-    return both;
+  if (filter.where) {
+    std::lock_guard db(db_mu_);
+    narrow(catalog_->ids_where(*filter.where));
   }
-  return ids;
+  return allowed;
 }
 
 // Results fill nq * k int64 ids: more than any buffer can hold (2^61 with one query) is refused

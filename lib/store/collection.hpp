@@ -36,10 +36,12 @@ struct OpenOptions {
 };
 
 // What a search is restricted to: ids whose uri starts with a prefix and/or a set of ids.
+// What a search may return: items meeting every part given.
 struct SearchFilter {
   std::optional<std::string> uri_prefix;
   std::optional<std::vector<int64_t>> ids;
-  bool active() const { return uri_prefix.has_value() || ids.has_value(); }
+  std::optional<SqlCondition> where;  // a compiled filter expression (lib/query)
+  bool active() const { return uri_prefix.has_value() || ids.has_value() || where.has_value(); }
 };
 
 struct CollectionInfo {

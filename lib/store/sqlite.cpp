@@ -74,6 +74,12 @@ Stmt& Stmt::bind(int i, int64_t v) {
   return *this;
 }
 
+Stmt& Stmt::bind(int i, double v) {
+  int rc = sqlite3_bind_double(stmt_, i, v);
+  if (rc != SQLITE_OK) db_.fail(rc, "cannot bind a value");
+  return *this;
+}
+
 Stmt& Stmt::bind(int i, std::string_view text) {
   int rc = sqlite3_bind_text64(stmt_, i, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
   if (rc != SQLITE_OK) db_.fail(rc, "cannot bind a text value");

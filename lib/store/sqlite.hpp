@@ -23,6 +23,7 @@ class Stmt {
   Stmt& operator=(const Stmt&) = delete;
 
   Stmt& bind(int i, int64_t v);
+  Stmt& bind(int i, double v);
   Stmt& bind(int i, std::string_view text);
   Stmt& bind_blob(int i, const void* data, size_t bytes);
   bool step();

@@ -124,6 +124,21 @@ def test_an_image_query_returns_its_own_kind_first(default_db):
 
 
 @needs_default
+def test_search_where_returns_only_what_the_filter_selects(default_db):
+    _, zh, _ = queries()[0]
+    everything = search(default_db, MODEL, zh, k=1000)
+    red = [h for h in everything if os.path.basename(h["uri"]).startswith("red_")]
+    assert 0 < len(red) < len(everything)
+    r = cbir("search", zh, "--db", default_db, "--model", MODEL, "-k", "1000", "--json",
+             "--where", "path like '%/red\\_%' and size > 0")
+    got = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [h["uri"] for h in got] == [h["uri"] for h in red]  # the same order, only red ones
+    bad = cbir("search", zh, "--db", default_db, "--model", MODEL, "--where", "width >> 3",
+               check=False)
+    assert bad.returncode != 0 and "at position 8" in bad.stderr and bad.stderr.count("\n") == 1
+
+
+@needs_default
 def test_reindexing_adds_nothing(default_db):
     summary = index(default_db, MODEL, os.path.join(GALLERY, "gallery"))
     assert summary["added"] == 0 and summary["updated"] == 0

@@ -56,7 +56,7 @@ class Item(Structure):
 class SearchOptions(Structure):
     _fields_ = [("version", c_uint32), ("min_score", c_float), ("uri_prefix", c_char_p),
                 ("ids", c_int64_p), ("n_ids", c_size_t), ("ef_search", c_int32),
-                ("nprobe", c_int32)]
+                ("nprobe", c_int32), ("where", c_char_p)]
 
 
 class CollectionInfo(Structure):

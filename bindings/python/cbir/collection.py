@@ -102,7 +102,7 @@ def _items_in(items):
     return arr, len(rows)
 
 
-def _search_options(min_score=None, uri_prefix=None, ids=None, ef_search=0, nprobe=0):
+def _search_options(min_score=None, uri_prefix=None, ids=None, ef_search=0, nprobe=0, where=None):
     """(cbir_search_options_t, keepalive) for the search filters."""
     opts = _native.SearchOptions()
     lib.cbir_search_options_init(byref(opts))
@@ -114,6 +114,7 @@ def _search_options(min_score=None, uri_prefix=None, ids=None, ef_search=0, npro
         keep, opts.n_ids, _ = _arrays.ints_in(ids)
         opts.ids = ctypes.cast(keep, POINTER(c_int64))
     opts.ef_search, opts.nprobe = ef_search, nprobe
+    opts.where = _native.cstr(where)
     return opts, keep
 
 
@@ -325,7 +326,8 @@ class Collection:
     def search(self, query, k: int = 10, **filters):
         """The k items most similar to `query`: for one vector a list of Hits, best first; for
         an (n, dim) array one such list per row. Filters: min_score, uri_prefix, ids (only
-        these items), ef_search (hnsw), nprobe (ivf)."""
+        these items), where (a filter expression, docs/filters.md: "width >= 1000 and path
+        like '%/beach/%'"), ef_search (hnsw), nprobe (ivf)."""
         ptr, n, dim, single, _keep = _arrays.rows_in(query, "query")
         ids, scores = _arrays.Out(c_int64, n, k), _arrays.Out(c_float, n, k)
         opts, _keep_ids = _search_options(**filters)

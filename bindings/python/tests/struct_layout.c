@@ -75,6 +75,7 @@ int main(void) {
   FIELD(cbir_search_options_t, n_ids);
   FIELD(cbir_search_options_t, ef_search);
   FIELD(cbir_search_options_t, nprobe);
+  FIELD(cbir_search_options_t, where);
   SIZE(cbir_collection_info_t);
   FIELD(cbir_collection_info_t, path);
   FIELD(cbir_collection_info_t, fingerprint);

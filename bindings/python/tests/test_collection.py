@@ -49,6 +49,19 @@ def test_filters_and_batches(model, indexed, gallery):
     assert [row[0].uri for row in both] == [os.path.abspath(g) for g in gallery[:2]]
 
 
+def test_where_filters_by_expression(model, indexed, gallery):
+    q = model.embed_image(gallery[0])
+    name = os.path.basename(gallery[4])
+    hits = indexed.search(q, k=10, where=f"path like '%/{name}' and width > 0")
+    assert [h.uri for h in hits] == [os.path.abspath(gallery[4])]
+    with pytest.raises(cbir.InvalidArgumentError) as e:
+        indexed.search(q, where="width >")
+    assert "at position 8" in str(e.value)
+    with pytest.raises(cbir.Error) as e:
+        indexed.search(q, where="make = 'Apple'")
+    assert e.value.code == cbir.Status.EUNSUPPORTED
+
+
 def test_concurrent_searches_agree(model, indexed, gallery):
     queries = model.embed_images(gallery[:8]).check()
     expected = [indexed.search(q, k=3) for q in queries]

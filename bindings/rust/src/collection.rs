@@ -83,6 +83,8 @@ pub struct SearchOptions<'a> {
     pub ef_search: i32,
     /// ivf: lists probed for this call; 0 = the index's.
     pub nprobe: i32,
+    /// A filter expression (docs/filters.md), e.g. `"width >= 1000 and path like '%/beach/%'"`.
+    pub filter: Option<&'a str>,
 }
 
 /// What a collection is (`cbir_collection_info_t`, strings copied).
@@ -438,9 +440,11 @@ unsafe fn take<T: Copy>(p: *mut T, n: usize) -> Vec<T> {
     v
 }
 
-/// The C options for `o`, and the owned prefix string they point into.
-fn search_options(o: &SearchOptions<'_>) -> Result<(ffi::cbir_search_options_t, Option<std::ffi::CString>)> {
+/// The C options for `o`, and the owned strings (prefix, filter) they point into.
+type OwnedStrings = (Option<std::ffi::CString>, Option<std::ffi::CString>);
+fn search_options(o: &SearchOptions<'_>) -> Result<(ffi::cbir_search_options_t, OwnedStrings)> {
     let prefix = c_opt(o.uri_prefix, "uri_prefix")?;
+    let filter = c_opt(o.filter, "filter")?;
     let mut opts: ffi::cbir_search_options_t = unsafe { std::mem::zeroed() };
     unsafe { ffi::cbir_search_options_init(&mut opts) };
     if let Some(m) = o.min_score {
@@ -453,5 +457,6 @@ fn search_options(o: &SearchOptions<'_>) -> Result<(ffi::cbir_search_options_t, 
     }
     opts.ef_search = o.ef_search;
     opts.nprobe = o.nprobe;
-    Ok((opts, prefix))
+    opts.where_ = ptr_or_null(&filter);
+    Ok((opts, (prefix, filter)))
 }

@@ -96,6 +96,7 @@ pub struct cbir_search_options_t {
     pub n_ids: usize,
     pub ef_search: i32,
     pub nprobe: i32,
+    pub where_: *const c_char,
 }
 
 #[repr(C)]

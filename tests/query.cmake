@@ -1,0 +1,3 @@
+# Queries above the store (lib/query): the filter language, its errors, and filtered searches
+# through the C API against a reference computed in the test.
+cbir_unit_test(test_query_filter SOURCES unit/test_query_filter.cpp)
