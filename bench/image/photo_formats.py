@@ -5,7 +5,8 @@ binding, as a user calls it) against Pillow 9.4 doing the same work, same files,
         /usr/bin/python3 bench/image/photo_formats.py [--rounds 3] [--json PATH]
 
 One 4000x3000 photo-like picture is written as WebP (lossy q90, Pillow's libwebp), TIFF (LZW,
-Pillow's libtiff) and HEIC (heif-enc -q 90). Each side turns a file into the 224x224 RGB pixels
+Pillow's libtiff), HEIC (heif-enc -q 90), and as GIF (adaptive palette) and 24-bit BMP, whose
+readers are cbir's own. Each side turns a file into the 224x224 RGB pixels
 of Chinese-CLIP's squash: cbir.preprocess_image(path); Pillow's Image.open(path).convert('RGB')
 .resize((224, 224), BICUBIC). Pillow 9.4 cannot open HEIC (pillow-heif is not in Debian), so the
 HEIC reference is what a Python user does instead: heif-convert (libheif's tool) to a PNG, then
@@ -65,6 +66,11 @@ def main():
         if "tiff" in cbir.image_formats():
             files["tiff"] = os.path.join(scratch, "photo.tif")
             img.save(files["tiff"], compression="tiff_lzw")
+        # The readers of our own that replaced stb_image (GIF, BMP): always compiled in.
+        files["gif"] = os.path.join(scratch, "photo.gif")
+        img.convert("P", palette=Image.ADAPTIVE).save(files["gif"])
+        files["bmp"] = os.path.join(scratch, "photo.bmp")
+        img.save(files["bmp"])
         if "heic" in cbir.image_formats() and shutil.which("heif-enc") and shutil.which("heif-convert"):
             src = os.path.join(scratch, "photo.png")
             img.save(src)

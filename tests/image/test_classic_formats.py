@@ -200,6 +200,15 @@ def test_tga_right_to_left_is_mirrored_as_pillow_does():
     (b"P2\n2 1\n255\n1 999", "EIMAGE_CORRUPT"),
     (b"P3\n1 1\n1234567890 1 1", "EIMAGE_CORRUPT"),
     (struct.pack("<HHH", 0, 1, 3) + b"\0" * 20, "EIMAGE_TRUNCATED"),
+    # GIF: a canvas over the pixel limit, cut inside the image data, an LZW code size of 0,
+    # a trailer before any image.
+    (b"GIF89a" + struct.pack("<HH", 60000, 60000) + b"\0\0\0" + b"\x2C" + b"\0" * 9 + b"\x08",
+     "EIMAGE_TOO_LARGE"),
+    (b"GIF89a" + struct.pack("<HH", 4, 4) + b"\0\0\0\x2C" + struct.pack("<HHHH", 0, 0, 4, 4)
+     + b"\0\x08\x05\x00\x01", "EIMAGE_TRUNCATED"),
+    (b"GIF89a" + struct.pack("<HH", 4, 4) + b"\0\0\0\x2C" + struct.pack("<HHHH", 0, 0, 4, 4)
+     + b"\0\x00\x01\x00\x00\x3B", "EIMAGE_CORRUPT"),
+    (b"GIF89a" + struct.pack("<HH", 4, 4) + b"\0\0\0\x3B", "EIMAGE_CORRUPT"),
 ])
 def test_damaged_files_are_refused_with_their_code(data, code):
     with pytest.raises(cbir.Error) as e:
