@@ -608,7 +608,8 @@ typedef struct cbir_item_t {
   const char* uri;          /* e.g. the image's path */
   const char* content_hash; /* e.g. a hash of the file's bytes */
   int64_t size;             /* bytes of the file */
-  int64_t mtime;            /* the file's modification time (any unit the caller chooses) */
+  int64_t mtime;            /* the file's modification time in nanoseconds since 1970 (as
+                               ingest records it; filters read it so) */
   int32_t width;
   int32_t height;
   const char* payload;      /* the caller's own data, e.g. JSON */
@@ -664,11 +665,11 @@ typedef struct cbir_search_options_t {
   size_t n_ids;
   int32_t ef_search;       /* hnsw: efSearch for this call; 0 = the spec's */
   int32_t nprobe;          /* ivf: lists probed for this call; 0 = the spec's */
-  const char* where;       /* a filter expression (docs/filters.md), e.g. "width >= 1000 and
-                              path like '%/beach/%'"; NULL = none. Combined with the filters
-                              above; the results are the best among the items it selects.
-                              A malformed one: CBIR_EINVAL with its position; a field this
-                              version does not store yet: CBIR_EUNSUPPORTED. */
+  const char* where;       /* a filter expression (docs/filters.md), e.g. "taken >= '2024-06-01'
+                              and make = 'Apple' and attr.album = 'Rome'"; NULL = none.
+                              Combined with the filters above; the results are the best among
+                              the items it selects. A malformed one: CBIR_EINVAL with its
+                              position. */
 } cbir_search_options_t;
 
 #define CBIR_SEARCH_OPTIONS_INIT \
@@ -763,6 +764,66 @@ typedef struct cbir_collection_info_t {
 /* What a collection is: *out is one allocation (strings included) to release with cbir_free().
  * Fields are only appended. Errors: CBIR_EINVAL (NULL), CBIR_ENOMEM. */
 CBIR_API int cbir_collection_info(cbir_collection_info_t** out, const cbir_collection_t* coll);
+
+/* Photo facts, read from each file when it is indexed (cbir_ingest_dir/_files): its format,
+ * and from EXIF (JPEG, HEIC/AVIF, TIFF, PNG eXIf, WebP; not JPEG XL) the capture time, the
+ * camera and the GPS position. Filters name them (docs/filters.md). Items added through
+ * cbir_collection_add/_upsert have none. A collection made by an older cbir gains the fields
+ * when a writer opens it; its items have none until their files change and are indexed again. */
+typedef struct cbir_photo_t {
+  const char* format;     /* "jpeg", "png", "gif", "bmp", "tga", "pnm", "ico", "webp", "tiff",
+                             "heic", "avif", "jxl"; "" when unknown */
+  int32_t has_taken;      /* 1 when the file gives a capture time */
+  int64_t taken;          /* EXIF DateTimeOriginal (else DateTimeDigitized): the camera clock's
+                             wall-clock time, as seconds since 1970-01-01 read as if UTC */
+  int32_t has_offset;     /* 1 when the file gives the clock's UTC offset (OffsetTimeOriginal) */
+  int32_t offset_minutes; /* minutes east of UTC: UTC time = taken - 60 * offset_minutes */
+  const char* make;       /* camera make and model, printable ASCII; "" when absent */
+  const char* model;
+  int32_t has_location;   /* 1 when the file gives a GPS position */
+  double lat;             /* degrees, north positive */
+  double lon;             /* degrees, east positive */
+} cbir_photo_t;
+
+/* The photo facts of item `id`: *out is one allocation to release with cbir_free(); fields
+ * are only appended. Errors: CBIR_ENOTFOUND, CBIR_EINVAL, CBIR_EIO. */
+CBIR_API int cbir_collection_get_photo(cbir_photo_t** out, const cbir_collection_t* coll,
+                                       int64_t id);
+
+/* User attributes: typed key/value pairs on items, for the caller's own facts (an album, a
+ * rating, a person), kept in the catalog and searchable with filters (attr.KEY). A key is 1 to
+ * 128 bytes: a letter or '_', then letters, digits, '_', '.' or '-' (case matters); an item
+ * holds at most one value per key. Removing an item removes its attributes; upsert keeps them. */
+typedef enum cbir_attr_type_t {
+  CBIR_ATTR_NONE = 0,   /* in cbir_collection_set_attrs: remove the key from the item */
+  CBIR_ATTR_STRING = 1, /* string_value: UTF-8, up to 65,536 bytes */
+  CBIR_ATTR_INT = 2,    /* int_value */
+  CBIR_ATTR_FLOAT = 3,  /* float_value, finite */
+  CBIR_ATTR_BOOL = 4,   /* int_value, 0 or 1 */
+  CBIR_ATTR_TIME = 5    /* int_value: seconds since 1970-01-01 UTC */
+} cbir_attr_type_t;
+
+typedef struct cbir_attr_t {
+  int64_t id;               /* the item */
+  const char* key;
+  int32_t type;             /* a cbir_attr_type_t */
+  int64_t int_value;
+  double float_value;
+  const char* string_value; /* NULL reads as "" */
+} cbir_attr_t;
+
+/* Sets (or with CBIR_ATTR_NONE removes) n attributes, in order: all or nothing. Durable after
+ * cbir_collection_commit(), like added items. *out_changed (may be NULL) gets how many changed
+ * something (removing a key an item lacks does not). Writer.
+ * Errors: CBIR_EINVAL (NULL, bad key, type or value, read-only handle; the message names the
+ * entry), CBIR_ENOTFOUND (an id not in the collection), CBIR_EIO. */
+CBIR_API int cbir_collection_set_attrs(size_t* out_changed, cbir_collection_t* coll,
+                                       const cbir_attr_t* attrs, size_t n);
+/* The attributes of item `id`, by key: *out is one allocation of *out_n entries (strings
+ * included) to release with cbir_free(); NULL when there are none. Errors: CBIR_ENOTFOUND,
+ * CBIR_EINVAL, CBIR_ECORRUPT, CBIR_EIO. */
+CBIR_API int cbir_collection_get_attrs(cbir_attr_t** out, size_t* out_n,
+                                       const cbir_collection_t* coll, int64_t id);
 
 /* @section collection (issue: collection) */
 

@@ -29,6 +29,6 @@ get_target_property(_image_sources cbir_mod_image SOURCES)
 list(FILTER _image_sources EXCLUDE REGEX "decode_(webp|tiff|heif|jxl)\\.cpp$")
 list(TRANSFORM _image_sources PREPEND ${PROJECT_SOURCE_DIR}/lib/image/)
 cbir_unit_test(test_image_without_formats SOURCES unit/test_image_without_formats.cpp ${_image_sources}
-  LINK cbir_mod_common PkgConfig::TURBOJPEG)
+  LINK cbir_mod_common PkgConfig::TURBOJPEG PkgConfig::LIBEXIF)
 target_include_directories(test_image_without_formats PRIVATE ${STB_INCLUDE_DIR} ${PROJECT_SOURCE_DIR}/include)
 target_compile_definitions(test_image_without_formats PRIVATE CBIR_BUILDING)

@@ -1,3 +1,5 @@
 # Queries above the store (lib/query): the filter language, its errors, and filtered searches
 # through the C API against a reference computed in the test.
 cbir_unit_test(test_query_filter SOURCES unit/test_query_filter.cpp)
+# Photo facts and user attributes: stored, read back, filtered on against a reference.
+cbir_unit_test(test_photo_attrs SOURCES unit/test_photo_attrs.cpp)

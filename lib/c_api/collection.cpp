@@ -7,10 +7,12 @@
 #include <string>
 #include <vector>
 
+#include "c_api/block.hpp"
 #include "c_api/guard.hpp"
 #include "query/filter.hpp"
 #include "store/backup.hpp"
 
+using cbir::capi::Block;
 using cbir::capi::guard;
 using cbir::capi::need;
 
@@ -74,38 +76,6 @@ int add_items(int64_t* out_ids, cbir_collection_t* coll, const cbir_item_t* item
   });
 }
 
-// One block holding `T` followed by the strings it points to, released with cbir_free().
-class Block {
- public:
-  explicit Block(size_t head, const std::vector<const std::string*>& strings) : head_(head) {
-    size_t bytes = head;
-    for (const std::string* s : strings) bytes += s->size() + 1;
-    mem_ = static_cast<char*>(std::calloc(1, bytes));
-    if (mem_ == nullptr) throw std::bad_alloc();
-    next_ = mem_ + head_;
-  }
-  ~Block() { std::free(mem_); }
-  const char* put(const std::string& s) {
-    char* p = next_;
-    std::memcpy(p, s.c_str(), s.size() + 1);
-    next_ += s.size() + 1;
-    return p;
-  }
-  template <class T>
-  T* head() {
-    return reinterpret_cast<T*>(mem_);
-  }
-  char* release() {
-    char* m = mem_;
-    mem_ = nullptr;
-    return m;
-  }
-
- private:
-  size_t head_;
-  char* mem_ = nullptr;
-  char* next_ = nullptr;
-};
 
 }  // namespace
 

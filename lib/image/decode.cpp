@@ -33,6 +33,24 @@ void check_dimensions(uint64_t width, uint64_t height, const DecodeOptions& opts
                    " (a possible decompression bomb; raise max_pixels to decode it anyway)");
 }
 
+const char* format_key(Format format) {
+  switch (format) {
+    case Format::jpeg: return "jpeg";
+    case Format::png: return "png";
+    case Format::gif: return "gif";
+    case Format::bmp: return "bmp";
+    case Format::tga: return "tga";
+    case Format::pnm: return "pnm";
+    case Format::ico: return "ico";
+    case Format::webp: return "webp";
+    case Format::tiff: return "tiff";
+    case Format::heif: return "heic";
+    case Format::avif: return "avif";
+    case Format::jxl: return "jxl";
+  }
+  return "";
+}
+
 const char* format_name(Format format) {
   switch (format) {
     case Format::jpeg: return "JPEG";
@@ -315,7 +333,7 @@ detail::Decoded decode_optional(const uint8_t* data, size_t size, const DecodeOp
 std::string decodable_formats() { return detail::compiled_formats(); }
 
 Image decode_memory(const uint8_t* data, size_t size, const DecodeOptions& opts,
-                    const std::string& name) {
+                    const std::string& name, PhotoMeta* meta) {
   check_options(opts);
   if (size == 0) fail_image(CBIR_EIMAGE_EMPTY, name, "the image data is empty (0 bytes)");
   require(data != nullptr, "image data must not be NULL");
@@ -328,6 +346,7 @@ Image decode_memory(const uint8_t* data, size_t size, const DecodeOptions& opts,
     const detail::PngChunks png = detail::check_png_chunks(data, size, opts, name);
     out.image = detail::decode_stb(data, size, opts, name, format);
     out.orientation = png.orientation;
+    out.exif = std::move(png.exif);
   } else if (format == Format::gif) {
     out.image = detail::decode_gif(data, size, opts, name);
   } else if (format == Format::bmp) {
@@ -345,6 +364,14 @@ Image decode_memory(const uint8_t* data, size_t size, const DecodeOptions& opts,
     // Pillow does. Orientation 2 is that mirror.
     if (format == Format::tga && (data[17] & 0x10))
       out.image = detail::apply_orientation(std::move(out.image), 2);
+  }
+  if (meta) {
+    *meta = PhotoMeta{};
+    meta->format = detail::format_key(format);
+    if (format == Format::tiff)  // the file is its own EXIF: tags in IFD0, sub-IFDs behind it
+      detail::read_exif_facts(data, size, *meta);
+    else if (!out.exif.empty())
+      detail::read_exif_facts(out.exif.data(), out.exif.size(), *meta);
   }
   if (opts.exif_orientation && out.orientation != 1)
     return detail::apply_orientation(std::move(out.image), out.orientation);

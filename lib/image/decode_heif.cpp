@@ -131,6 +131,20 @@ Decoded decode_heif(const uint8_t* data, size_t size, const DecodeOptions& opts,
   out.image.rgb.resize(size_t{3} * width * height);
   for (int y = 0; y < height; ++y)
     std::memcpy(out.image.rgb.data() + size_t{3} * width * y, rgb + size_t(stride) * y, size_t{3} * width);
+
+  // The first Exif block, for the photo's metadata: a 4-byte offset to the TIFF header, then
+  // the block. Small (the block's size is the file's to say, so it is capped).
+  heif_item_id exif_id = 0;
+  if (heif_image_handle_get_list_of_metadata_block_IDs(handle.get(), "Exif", &exif_id, 1) == 1) {
+    const size_t n = heif_image_handle_get_metadata_size(handle.get(), exif_id);
+    if (n > 4 && n <= (size_t{1} << 20)) {
+      std::vector<uint8_t> block(n);
+      if (heif_image_handle_get_metadata(handle.get(), exif_id, block.data()).code == heif_error_Ok) {
+        const uint32_t skip = (uint32_t{block[0]} << 24) | (block[1] << 16) | (block[2] << 8) | block[3];
+        if (skip < n - 4) out.exif.assign(block.begin() + 4 + skip, block.end());
+      }
+    }
+  }
   return out;
 }
 

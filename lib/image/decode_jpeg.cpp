@@ -157,7 +157,10 @@ Decoded decode_jpeg(const uint8_t* data, size_t size, const DecodeOptions& opts,
   } else {
     out.image.rgb = std::move(raw);
   }
-  if (layout.exif) out.orientation = exif_orientation(layout.exif, layout.exif_size);
+  if (layout.exif) {
+    out.orientation = exif_orientation(layout.exif, layout.exif_size);
+    out.exif.assign(layout.exif, layout.exif + layout.exif_size);
+  }
   return out;
 }
 

@@ -63,6 +63,7 @@ Decoded decode_webp(const uint8_t* data, size_t size, const DecodeOptions& opts,
   int orientation = 0;
   if (WebPDemuxGetChunk(demux, "EXIF", 1, &chunk)) {
     orientation = exif_orientation(chunk.chunk.bytes, chunk.chunk.size);
+    out.exif.assign(chunk.chunk.bytes, chunk.chunk.bytes + chunk.chunk.size);
     WebPDemuxReleaseChunkIterator(&chunk);
   }
   out.orientation = orientation ? orientation : 1;

@@ -4,6 +4,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
+
+#include "common/photo_meta.hpp"
 
 #include "image/image.hpp"
 
@@ -22,13 +25,22 @@ void check_dimensions(uint64_t width, uint64_t height, const DecodeOptions& opts
                       const std::string& name);
 
 // A decoded image and the EXIF orientation its file asks for (1 = as stored).
+// exif: a copy of the file's EXIF block (a TIFF stream, perhaps behind "Exif\0\0"), for the
+// photo's metadata (exif_facts.cpp); empty when it has none. A TIFF file is its own EXIF.
 struct Decoded {
   Image image;
   int orientation = 1;
+  std::vector<uint8_t> exif;
 };
 
 enum class Format { jpeg, png, gif, bmp, tga, pnm, ico, webp, tiff, heif, avif, jxl };
 const char* format_name(Format format);
+// The short lower-case name the catalog stores: "jpeg", "png", ..., "heic", "avif", "jxl".
+const char* format_key(Format format);
+
+// Capture time, camera and GPS position from an EXIF block (libexif) into meta; what is
+// missing, malformed or out of range is left unset. Never throws for bad data.
+void read_exif_facts(const uint8_t* exif, size_t size, PhotoMeta& meta);
 
 // The formats this build decodes, lower case, space-separated ("jpeg png ... webp tiff").
 std::string compiled_formats();
@@ -90,6 +102,7 @@ Image decode_stb(const uint8_t* data, size_t size, const DecodeOptions& opts,
 // ImageMagick's "Raw profile type exif" text chunk, else XMP's tiff:Orientation.
 struct PngChunks {
   int orientation = 1;
+  std::vector<uint8_t> exif;  // the eXIf chunk, else the raw profile's bytes
 };
 PngChunks check_png_chunks(const uint8_t* data, size_t size, const DecodeOptions& opts,
                            const std::string& name);

@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/photo_meta.hpp"
+
 namespace cbir::image {
 
 namespace detail {
@@ -76,9 +78,10 @@ struct DecodeOptions {
 // (decodable_formats()). Codes: CBIR_EIMAGE_EMPTY, _FORMAT, _TRUNCATED, _CORRUPT, _DIMENSIONS,
 // _TOO_LARGE; for files also CBIR_ENOTFOUND and CBIR_EIO.
 Image decode_file(const std::string& path, const DecodeOptions& opts);
-// `name` only labels error messages (a path, "buffer", an upload's file name).
+// `name` only labels error messages (a path, "buffer", an upload's file name). With `meta`,
+// also the file's format and what its EXIF says (capture time, camera, GPS) into *meta.
 Image decode_memory(const uint8_t* data, size_t size, const DecodeOptions& opts,
-                    const std::string& name = "buffer");
+                    const std::string& name = "buffer", PhotoMeta* meta = nullptr);
 
 // The formats this build decodes, space-separated: "jpeg png gif bmp tga pnm webp tiff heic avif
 // jxl" (the optional ones only when compiled in; heic and avif only when libheif has the codec).

@@ -143,13 +143,11 @@ PngChunks check_png_chunks(const uint8_t* data, size_t size, const DecodeOptions
         fail_image(CBIR_EIMAGE_CORRUPT, name,
                    "the PNG's compressed pixel data (" + std::to_string(idat_bytes) +
                        " bytes) is far too small for the size its header claims");
-      int o = 0;
-      if (!exif.empty()) {
-        o = exif_orientation(reinterpret_cast<const uint8_t*>(exif.data()), exif.size());
-      } else if (!raw_exif.empty()) {
-        const std::vector<uint8_t> bytes = raw_profile_bytes(raw_exif);
-        o = exif_orientation(bytes.data(), bytes.size());
-      }
+      if (!exif.empty())
+        out.exif.assign(exif.begin(), exif.end());
+      else if (!raw_exif.empty())
+        out.exif = raw_profile_bytes(raw_exif);
+      int o = exif_orientation(out.exif.data(), out.exif.size());
       if (o == 0 && !xmp.empty())
         o = xmp_orientation(reinterpret_cast<const uint8_t*>(xmp.data()), xmp.size());
       out.orientation = o ? o : 1;

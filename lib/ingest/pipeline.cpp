@@ -35,6 +35,7 @@ struct Prepared {
   const Job* job = nullptr;
   std::string hash;
   int width = 0, height = 0;
+  PhotoMeta photo;            // format and EXIF facts, read with the pixels
   std::vector<float> pixels;  // encode: 3 x side x side, normalised
   int code = 0;
   std::string message;
@@ -106,7 +107,7 @@ Prepared prepare(const Job& job, const model::Model& model, const image::DecodeO
       return p;
     }
     image::Image img = image::decode_memory(reinterpret_cast<const uint8_t*>(bytes.data()),
-                                            bytes.size(), decode, job.file.path);
+                                            bytes.size(), decode, job.file.path, &p.photo);
     p.width = img.width;
     p.height = img.height;
     const image::Recipe& recipe = model.recipe();
@@ -141,6 +142,7 @@ store::ItemInfo item_for(const Prepared& p) {
   if (p.kind == Prepared::encode) {
     item.width = p.width;
     item.height = p.height;
+    item.photo = p.photo;
   }
   return item;
 }
@@ -227,6 +229,7 @@ class Writer {
       if (auto src = coll_.get(from)) {
         item.width = src->width;
         item.height = src->height;
+        item.photo = src->photo;
       }
     }
     write(item, vec.data());

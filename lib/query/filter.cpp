@@ -18,19 +18,24 @@ enum class Type { integer, real, text, time };
 
 struct Field {
   const char* name;
-  const char* column;  // nullptr: a field of the language this version does not store yet
+  const char* column;
   Type type;
+  bool nullable;          // an item may lack it: a condition on it is then false, not NULL
+  int64_t scale = 1;      // stored = value * scale (mtime is kept in nanoseconds)
 };
 
-// Built-in fields. Those with a column are the catalog's own; the rest come with metadata
-// capture (issue 19) and are refused by name until then.
+// Built-in fields: the catalog's columns (store/catalog.cpp).
 constexpr Field kFields[] = {
-    {"width", "width", Type::integer}, {"height", "height", Type::integer},
-    {"size", "size", Type::integer},   {"mtime", "mtime", Type::time},
-    {"path", "uri", Type::text},       {"taken", nullptr, Type::time},
-    {"format", nullptr, Type::text},   {"make", nullptr, Type::text},
-    {"model", nullptr, Type::text},    {"lat", nullptr, Type::real},
-    {"lon", nullptr, Type::real}};
+    {"width", "width", Type::integer, false},      {"height", "height", Type::integer, false},
+    {"size", "size", Type::integer, false},        {"mtime", "mtime", Type::time, false, 1000000000},
+    {"path", "uri", Type::text, false},            {"taken", "taken", Type::time, true},
+    {"format", "format", Type::text, true},        {"make", "make", Type::text, true},
+    {"model", "model", Type::text, true},          {"lat", "lat", Type::real, true},
+    {"lon", "lon", Type::real, true}};
+
+// attr.NAME: a user attribute, whose type each item's value carries (store/catalog_attrs.cpp:
+// 1 string, 2 integer, 3 real, 4 bool, 5 timestamp).
+constexpr Field kAttr = {"attr", "value", Type::text, true};
 
 const char* type_name(Type t) {
   switch (t) {
@@ -233,26 +238,50 @@ class Compiler {
       expect(Tok::rparen, "')'");
       return;
     }
-    if (keyword("near")) {
-      fail(CBIR_EUNSUPPORTED, "filter: near(lat, lon, km) at position " + std::to_string(tok_.pos + 1) +
-                                  " needs GPS positions, which this version does not store yet");
-    }
+    if (keyword("near")) return near();
     condition();
   }
 
+  // near "(" number "," number "," number ")": within km kilometres of a latitude/longitude.
+  void near() {
+    next();
+    expect(Tok::lparen, "'(' after 'near'");
+    double v[3];
+    static const char* kWhat[3] = {"a latitude (-90 to 90)", "a longitude (-180 to 180)",
+                                   "a distance in km (> 0)"};
+    for (int i = 0; i < 3; ++i) {
+      if (i > 0) expect(Tok::comma, "',' between near()'s arguments");
+      const size_t pos = tok_.pos;
+      if (tok_.kind != Tok::number) error(pos, std::string("expected ") + kWhat[i]);
+      const std::string text(tok_.text);
+      char* end = nullptr;
+      v[i] = std::strtod(text.c_str(), &end);
+      const bool in_range = i == 0 ? std::fabs(v[i]) <= 90 : i == 1 ? std::fabs(v[i]) <= 180 : v[i] > 0;
+      if (*end != '\0' || !std::isfinite(v[i]) || !in_range) error(pos, std::string("expected ") + kWhat[i]);
+      next();
+    }
+    expect(Tok::rparen, "')' after near()'s three arguments");
+    count_values(3);
+    out_.sql += "coalesce(km_between(lat, lon, ?, ?) <= ?, 0)";
+    for (double x : v) out_.params.emplace_back(x);
+  }
+
+  void count_values(size_t n) {
+    if (out_.params.size() + n > kMaxFilterValues)
+      error(tok_.pos, "the filter holds more than " + std::to_string(kMaxFilterValues) + " values");
+  }
+
+  // A built-in field, or kAttr with the attribute's name in attr_key_.
   const Field& field() {
     if (tok_.kind != Tok::ident) error(tok_.pos, "expected a field name (width, path, ...)");
     const std::string name(tok_.text);
-    if (name.size() > 5 && ieq(std::string_view(name).substr(0, 5), "attr."))
-      fail(CBIR_EUNSUPPORTED, "filter: '" + name + "' at position " + std::to_string(tok_.pos + 1) +
-                                  ": user attributes are not stored by this version yet");
+    if (name.size() > 5 && ieq(std::string_view(name).substr(0, 5), "attr.")) {
+      attr_key_ = name.substr(5);
+      next();
+      return kAttr;
+    }
     for (const Field& f : kFields)
       if (ieq(name, f.name)) {
-        if (!f.column)
-          fail(CBIR_EUNSUPPORTED, "filter: the field '" + std::string(f.name) + "' at position " +
-                                      std::to_string(tok_.pos + 1) +
-                                      " is not stored by this version yet (stored: width, height, "
-                                      "size, mtime, path)");
         next();
         return f;
       }
@@ -263,8 +292,7 @@ class Compiler {
 
   // A literal of the field's type, bound as a parameter.
   void value(const Field& f) {
-    if (out_.params.size() >= kMaxFilterValues)
-      error(tok_.pos, "the filter holds more than " + std::to_string(kMaxFilterValues) + " values");
+    count_values(1);
     const size_t pos = tok_.pos;
     if (f.type == Type::text) {
       if (tok_.kind != Tok::string) error(pos, std::string("expected ") + type_name(f.type) + " for '" + f.name + "' (quote it)");
@@ -273,55 +301,89 @@ class Compiler {
       out_.sql += "?";
       return;
     }
+    int64_t v = 0;
     if (f.type == Type::time && tok_.kind == Tok::string) {
-      int64_t t = 0;
-      if (!parse_time(tok_.value, t)) error(pos, std::string("expected ") + type_name(f.type));
-      out_.params.emplace_back(t);
+      if (!parse_time(tok_.value, v)) error(pos, std::string("expected ") + type_name(f.type));
+    } else if (tok_.kind != Tok::number) {
+      error(pos, std::string("expected ") + type_name(f.type) + " for '" + f.name + "'");
+    } else if (f.type == Type::real) {
+      double r = 0;
+      if (!parse_real(std::string(tok_.text), r)) error(pos, "'" + std::string(tok_.text) + "' is not a number");
+      out_.params.emplace_back(r);
       next();
       out_.sql += "?";
       return;
+    } else if (!parse_integer(std::string(tok_.text), v)) {
+      error(pos, "'" + std::string(tok_.text) + "' is not " + type_name(f.type) + " (a whole number in 64 bits)");
     }
-    if (tok_.kind != Tok::number) error(pos, std::string("expected ") + type_name(f.type) + " for '" + f.name + "'");
-    const std::string text(tok_.text);
-    char* end = nullptr;
-    errno = 0;
-    if (f.type == Type::real) {
-      const double v = std::strtod(text.c_str(), &end);
-      if (*end != '\0' || errno == ERANGE || !std::isfinite(v)) error(pos, "'" + text + "' is not a number");
-      out_.params.emplace_back(v);
-    } else {
-      const long long v = std::strtoll(text.c_str(), &end, 10);
-      if (*end != '\0' || errno == ERANGE)
-        error(pos, "'" + text + "' is not " + type_name(f.type) + " (a whole number in 64 bits)");
-      out_.params.emplace_back(static_cast<int64_t>(v));
-    }
+    if (__builtin_mul_overflow(v, f.scale, &v)) error(pos, std::string("the time is out of range for '") + f.name + "'");
+    out_.params.emplace_back(v);
     next();
     out_.sql += "?";
+  }
+
+  static bool parse_integer(const std::string& text, int64_t& out) {
+    char* end = nullptr;
+    errno = 0;
+    const long long v = std::strtoll(text.c_str(), &end, 10);
+    if (*end != '\0' || errno == ERANGE) return false;
+    out = v;
+    return true;
+  }
+  static bool parse_real(const std::string& text, double& out) {
+    char* end = nullptr;
+    errno = 0;
+    out = std::strtod(text.c_str(), &end);
+    return *end == '\0' && errno != ERANGE && std::isfinite(out);
+  }
+
+  // The comparison that follows a field: an operator, or ["not"] in / between / like.
+  struct Form {
+    enum Kind { cmp, in, between, like } kind = cmp;
+    std::string op;  // cmp
+    bool negated = false;
+  };
+  Form form(const Field& f) {
+    Form fm;
+    if (keyword("not")) {
+      fm.negated = true;
+      next();
+      if (!keyword("in") && !keyword("between") && !keyword("like"))
+        error(tok_.pos, "expected 'in', 'between' or 'like' after 'not'");
+    }
+    if (tok_.kind == Tok::op && !fm.negated) {
+      fm.op = std::string(tok_.text);
+    } else if (keyword("in")) {
+      fm.kind = Form::in;
+    } else if (keyword("between")) {
+      fm.kind = Form::between;
+    } else if (keyword("like")) {
+      if (f.type != Type::text) error(tok_.pos, std::string("'like' compares strings; '") + f.name + "' is not one");
+      fm.kind = Form::like;
+    } else {
+      error(tok_.pos, "expected a comparison (=, !=, <, <=, >, >=, in, between, like)");
+    }
+    next();
+    return fm;
   }
 
   // condition := field op value | field ["not"] "in" "(" value ("," value)* ")"
   //            | field ["not"] "between" value "and" value | field ["not"] "like" string
   void condition() {
     const Field& f = field();
+    if (&f == &kAttr) return attr_condition();
     const std::string column = f.column;
-    bool negated = false;
-    if (keyword("not")) {
-      negated = true;
-      next();
-      if (!keyword("in") && !keyword("between") && !keyword("like"))
-        error(tok_.pos, "expected 'in', 'between' or 'like' after 'not'");
-    }
-    if (tok_.kind == Tok::op && !negated) {
-      const std::string op(tok_.text);
-      next();
-      out_.sql += column + " " + op + " ";
+    const Form fm = form(f);
+    // A field an item may lack: the condition is false for it (SQL's NULL, made 0), so that
+    // "not" selects exactly the items the condition does not.
+    if (f.nullable) out_.sql += "coalesce(";
+    const char* no = fm.negated ? " NOT" : "";
+    if (fm.kind == Form::cmp) {
+      out_.sql += column + " " + fm.op + " ";
       value(f);
-      return;
-    }
-    if (keyword("in")) {
-      next();
+    } else if (fm.kind == Form::in) {
       expect(Tok::lparen, "'(' after 'in'");
-      out_.sql += column + (negated ? " NOT IN (" : " IN (");
+      out_.sql += column + no + " IN (";
       value(f);
       while (tok_.kind == Tok::comma) {
         next();
@@ -330,29 +392,96 @@ class Compiler {
       }
       expect(Tok::rparen, "',' or ')' in the 'in' list");
       out_.sql += ")";
-      return;
-    }
-    if (keyword("between")) {
-      next();
-      out_.sql += column + (negated ? " NOT BETWEEN " : " BETWEEN ");
+    } else if (fm.kind == Form::between) {
+      out_.sql += column + no + " BETWEEN ";
       value(f);
       if (!keyword("and")) error(tok_.pos, "expected 'and' in 'between ... and ...'");
       next();
       out_.sql += " AND ";
       value(f);
-      return;
-    }
-    if (keyword("like")) {
-      if (f.type != Type::text) error(tok_.pos, std::string("'like' compares strings; '") + f.name + "' is not one");
-      next();
-      out_.sql += column + (negated ? " NOT LIKE " : " LIKE ");
+    } else {
+      out_.sql += column + no + " LIKE ";
       value(f);
       out_.sql += " ESCAPE '\\'";
-      return;
     }
-    error(tok_.pos, "expected a comparison (=, !=, <, <=, >, >=, in, between, like)");
+    if (f.nullable) out_.sql += ", 0)";
   }
 
+  // ------------------------------------------------------------------- user attributes
+  // An attribute's literal: its SQL test on the attrs row (type and value), parameters bound.
+  // A number matches numeric types (integer, real, bool, timestamp), true/false bools, a string
+  // strings and, when it reads as a time, timestamps.
+  void attr_test(const std::string& op) {
+    count_values(2);
+    const size_t pos = tok_.pos;
+    if (tok_.kind == Tok::number) {
+      int64_t i = 0;
+      double r = 0;
+      out_.sql += "(type IN (2, 3, 4, 5) AND value " + op + " ?)";
+      if (parse_integer(std::string(tok_.text), i))
+        out_.params.emplace_back(i);
+      else if (parse_real(std::string(tok_.text), r))
+        out_.params.emplace_back(r);
+      else
+        error(pos, "'" + std::string(tok_.text) + "' is not a number");
+    } else if (keyword("true") || keyword("false")) {
+      out_.sql += "(type = 4 AND value " + op + " ?)";
+      out_.params.emplace_back(int64_t{keyword("true") ? 1 : 0});
+    } else if (tok_.kind == Tok::string) {
+      int64_t t = 0;
+      if (parse_time(tok_.value, t)) {
+        out_.sql += "((type = 1 AND value " + op + " ?) OR (type = 5 AND value " + op + " ?))";
+        out_.params.emplace_back(tok_.value);
+        out_.params.emplace_back(t);
+      } else {
+        out_.sql += "(type = 1 AND value " + op + " ?)";
+        out_.params.emplace_back(tok_.value);
+      }
+    } else {
+      error(pos, "expected a value for 'attr." + attr_key_ + "' (a number, a string, true or false)");
+    }
+    next();
+  }
+
+  // The items with the attribute whose value passes: id IN (SELECT id FROM attrs WHERE ...).
+  void attr_condition() {
+    const Form fm = form(kAttr);
+    count_values(1);
+    out_.sql += "id IN (SELECT id FROM attrs WHERE key = ? AND ";
+    out_.params.emplace_back(attr_key_);
+    if (fm.negated) out_.sql += "NOT ";
+    if (fm.kind == Form::cmp) {
+      attr_test(fm.op);
+    } else if (fm.kind == Form::in) {
+      expect(Tok::lparen, "'(' after 'in'");
+      out_.sql += "(";
+      attr_test("=");
+      while (tok_.kind == Tok::comma) {
+        next();
+        out_.sql += " OR ";
+        attr_test("=");
+      }
+      expect(Tok::rparen, "',' or ')' in the 'in' list");
+      out_.sql += ")";
+    } else if (fm.kind == Form::between) {
+      out_.sql += "(";
+      attr_test(">=");
+      if (!keyword("and")) error(tok_.pos, "expected 'and' in 'between ... and ...'");
+      next();
+      out_.sql += " AND ";
+      attr_test("<=");
+      out_.sql += ")";
+    } else {
+      if (tok_.kind != Tok::string) error(tok_.pos, "expected a string after 'like'");
+      count_values(1);
+      out_.sql += "(type = 1 AND value LIKE ? ESCAPE '\\')";
+      out_.params.emplace_back(tok_.value);
+      next();
+    }
+    out_.sql += ")";
+  }
+
+  std::string attr_key_;  // the name after "attr." of the field just read
   std::string_view src_;
   size_t at_ = 0;
   Token tok_;

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "common/error.hpp"
@@ -26,13 +27,32 @@ CREATE TABLE items(
   width INTEGER NOT NULL,
   height INTEGER NOT NULL,
   payload TEXT NOT NULL,
-  seq INTEGER NOT NULL);
+  seq INTEGER NOT NULL,
+  format TEXT, taken INTEGER, taken_offset INTEGER, make TEXT, model TEXT, lat REAL, lon REAL);
 CREATE INDEX items_by_seq ON items(seq);
 CREATE INDEX items_by_hash ON items(content_hash);
 CREATE TABLE vectors(id INTEGER PRIMARY KEY, vector BLOB NOT NULL, sum INTEGER);
 CREATE TABLE removed(id INTEGER PRIMARY KEY, seq INTEGER NOT NULL);
 CREATE INDEX removed_by_seq ON removed(seq);
 )sql";
+
+// User attributes (catalog_attrs.cpp): typed values, at most one per item and key. Made with
+// the schema, and by a writer opening a collection made before them.
+constexpr const char* kAttrSchema = R"sql(
+CREATE TABLE IF NOT EXISTS attrs(
+  id INTEGER NOT NULL, key TEXT NOT NULL, type INTEGER NOT NULL, value,
+  PRIMARY KEY(id, key)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS attrs_by_key ON attrs(key, value);
+)sql";
+
+// The photo facts (common/photo_meta.hpp), appended to the items table; collections made before
+// them gain the columns when a writer opens them (instant: old rows read NULL, until indexed
+// again), and a reader of one not yet opened so sees NULLs in their place.
+constexpr const char* kPhotoColumns[] = {"format TEXT", "taken INTEGER", "taken_offset INTEGER",
+                                         "make TEXT", "model TEXT", "lat REAL", "lon REAL"};
+constexpr const char* kPhotoNulls =
+    "NULL AS format, NULL AS taken, NULL AS taken_offset, NULL AS make, NULL AS model, "
+    "NULL AS lat, NULL AS lon";
 
 // The smallest string greater than every string starting with `prefix` ("" when none exists).
 std::string prefix_upper_bound(std::string prefix) {
@@ -46,23 +66,31 @@ std::string prefix_upper_bound(std::string prefix) {
 struct Catalog::Statements {
   // `sum`: the vectors table has its checksum column (collections made before it gain it when a
   // writer opens them; a reader of one not yet opened so reads NULL in its place).
-  Statements(Db& db, bool sum)
-      : insert_item(db,
-                    "INSERT INTO items(uri, content_hash, size, mtime, width, height, payload, seq) "
-                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+  // `photo`: the items table has the photo columns (always so for a writer).
+  Statements(Db& db, bool sum, bool photo)
+      : insert_item(db, photo ? "INSERT INTO items(uri, content_hash, size, mtime, width, height, "
+                                "payload, seq, format, taken, taken_offset, make, model, lat, lon) "
+                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+                                "?14, ?15)"
+                              : "SELECT 1"),
         insert_vector(db, sum ? "INSERT OR REPLACE INTO vectors(id, vector, sum) VALUES (?1, ?2, ?3)"
                               : "INSERT OR REPLACE INTO vectors(id, vector) VALUES (?1, ?2)"),
-        update_item(db,
-                    "UPDATE items SET uri = ?2, content_hash = ?3, size = ?4, mtime = ?5, width = ?6, "
-                    "height = ?7, payload = ?8, seq = ?9 WHERE id = ?1"),
+        update_item(db, photo ? "UPDATE items SET uri = ?2, content_hash = ?3, size = ?4, mtime = ?5, "
+                                "width = ?6, height = ?7, payload = ?8, seq = ?9, format = ?10, "
+                                "taken = ?11, taken_offset = ?12, make = ?13, model = ?14, "
+                                "lat = ?15, lon = ?16 WHERE id = ?1"
+                              : "SELECT 1"),
         delete_item(db, "DELETE FROM items WHERE id = ?1"),
         delete_vector(db, "DELETE FROM vectors WHERE id = ?1"),
+        delete_attrs(db, photo ? "DELETE FROM attrs WHERE id = ?1" : "SELECT ?1"),
         insert_removed(db, "INSERT OR REPLACE INTO removed(id, seq) VALUES (?1, ?2)"),
         find_uri(db, "SELECT id FROM items WHERE uri = ?1"),
         find_hash(db, "SELECT id FROM items WHERE content_hash = ?1 ORDER BY id LIMIT 1"),
-        get_item(db,
-                 "SELECT id, uri, content_hash, size, mtime, width, height, payload FROM items "
-                 "WHERE id = ?1"),
+        get_item(db, photo ? "SELECT id, uri, content_hash, size, mtime, width, height, payload, "
+                             "format, taken, taken_offset, make, model, lat, lon FROM items "
+                             "WHERE id = ?1"
+                           : "SELECT id, uri, content_hash, size, mtime, width, height, payload, "
+                             "NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM items WHERE id = ?1"),
         get_vector(db, sum ? "SELECT vector, sum FROM vectors WHERE id = ?1"
                            : "SELECT vector, NULL FROM vectors WHERE id = ?1"),
         ids_after(db, "SELECT id FROM items WHERE id > ?1 ORDER BY id LIMIT ?2"),
@@ -79,7 +107,7 @@ struct Catalog::Statements {
         get_meta(db, "SELECT value FROM meta WHERE key = ?1"),
         count(db, "SELECT count(*) FROM items") {}
 
-  Stmt insert_item, insert_vector, update_item, delete_item, delete_vector, insert_removed;
+  Stmt insert_item, insert_vector, update_item, delete_item, delete_vector, delete_attrs, insert_removed;
   Stmt find_uri, find_hash, get_item, get_vector, ids_after, uri_range, uri_from, scan_vectors;
   Stmt upserted_after, removed_after, set_meta, get_meta, count;
 };
@@ -98,6 +126,8 @@ Catalog::Catalog(const std::string& path, bool writer, bool create)
   // Collections made before vectors had checksums gain the column when a writer opens them
   // (instant: existing rows read NULL, and get a checksum when they are written again).
   if (writer && !empty() && !has_vector_sums()) db_.exec("ALTER TABLE vectors ADD COLUMN sum INTEGER");
+  if (writer && !empty()) add_photo_columns_and_attrs();
+  register_functions();
   // FULL: a commit is on disk (WAL fsynced) when commit() returns, power loss included.
   db_.exec("PRAGMA synchronous = FULL");
   db_.exec("PRAGMA cache_size = -65536");  // 64 MiB
@@ -135,7 +165,8 @@ void Catalog::initialize(const CatalogMeta& meta) {
   db_.exec("BEGIN IMMEDIATE");
   try {
     db_.exec(kSchema);
-    st_ = std::make_unique<Statements>(db_, true);
+    db_.exec(kAttrSchema);
+    st_ = std::make_unique<Statements>(db_, true, true);
     auto put = [&](const char* key, auto value) {
       st_->set_meta.bind(1, key).bind(2, value).run();
     };
@@ -159,7 +190,7 @@ CatalogMeta Catalog::read_meta() {
       fail(CBIR_ECORRUPT, "the collection catalog " + path() +
                               " holds no collection (its settings are missing); remove the folder "
                               "and create the collection again");
-    st_ = std::make_unique<Statements>(db_, has_vector_sums());
+    st_ = std::make_unique<Statements>(db_, has_vector_sums(), has_photo_columns());
   }
   auto get = [&](const char* key) -> Stmt& {
     Stmt& s = st_->get_meta;
@@ -234,11 +265,22 @@ Catalog::ReadTxn::~ReadTxn() {
   if (began_) sqlite3_exec(c_.db_.raw(), "COMMIT", nullptr, nullptr, nullptr);
 }
 
+// Binds the photo facts from parameter `at` on; what is unknown stays NULL.
+void bind_photo(Stmt& s, int at, const PhotoMeta& p) {
+  if (!p.format.empty()) s.bind(at, p.format);
+  if (p.taken) s.bind(at + 1, *p.taken);
+  if (p.taken_offset) s.bind(at + 2, int64_t{*p.taken_offset});
+  if (!p.make.empty()) s.bind(at + 3, p.make);
+  if (!p.model.empty()) s.bind(at + 4, p.model);
+  if (p.lat && p.lon) s.bind(at + 5, *p.lat).bind(at + 6, *p.lon);
+}
+
 int64_t Catalog::insert(const ItemInfo& item, const float* vec, size_t dim, int64_t seq) {
   Stmt& s = st_->insert_item;
   ResetOnExit r(s);
   s.bind(1, item.uri).bind(2, item.content_hash).bind(3, item.size).bind(4, item.mtime);
   s.bind(5, int64_t{item.width}).bind(6, int64_t{item.height}).bind(7, item.payload).bind(8, seq);
+  bind_photo(s, 9, item.photo);
   try {
     s.step();
   } catch (const Error& e) {
@@ -257,6 +299,7 @@ void Catalog::update(int64_t id, const ItemInfo& item, const float* vec, size_t 
   ResetOnExit r(s);
   s.bind(1, id).bind(2, item.uri).bind(3, item.content_hash).bind(4, item.size).bind(5, item.mtime);
   s.bind(6, int64_t{item.width}).bind(7, int64_t{item.height}).bind(8, item.payload).bind(9, seq);
+  bind_photo(s, 10, item.photo);
   s.step();
   write_vector(id, vec, dim);
 }
@@ -273,6 +316,7 @@ bool Catalog::remove(int64_t id, int64_t seq) {
   st_->delete_item.bind(1, id).run();
   if (db_.changes() == 0) return false;
   st_->delete_vector.bind(1, id).run();
+  st_->delete_attrs.bind(1, id).run();
   st_->insert_removed.bind(1, id).bind(2, seq).run();
   return true;
 }
@@ -312,6 +356,16 @@ std::optional<ItemInfo> Catalog::get(int64_t id) {
   it.width = static_cast<int32_t>(s.int64(5));
   it.height = static_cast<int32_t>(s.int64(6));
   it.payload = s.text(7);
+  PhotoMeta& p = it.photo;
+  p.format = s.text(8);
+  if (!s.is_null(9)) p.taken = s.int64(9);
+  if (!s.is_null(10)) p.taken_offset = static_cast<int32_t>(s.int64(10));
+  p.make = s.text(11);
+  p.model = s.text(12);
+  if (!s.is_null(13) && !s.is_null(14)) {
+    p.lat = s.real(13);
+    p.lon = s.real(14);
+  }
   return it;
 }
 
@@ -333,6 +387,42 @@ bool Catalog::sum_matches(Stmt& s, int col) {
   uint64_t want;
   std::memcpy(&want, &stored, sizeof want);
   return checksum_of(s.blob(col), s.bytes(col)) == want;
+}
+
+bool Catalog::has_photo_columns() {
+  Stmt s(db_, "SELECT count(*) FROM pragma_table_info('items') WHERE name = 'lon'");
+  s.step();
+  return s.int64(0) > 0;
+}
+
+void Catalog::add_photo_columns_and_attrs() {
+  for (const char* column : kPhotoColumns) {
+    const std::string name(column, std::strchr(column, ' '));
+    Stmt s(db_, "SELECT count(*) FROM pragma_table_info('items') WHERE name = ?1");
+    s.bind(1, name);
+    s.step();
+    if (s.int64(0) == 0) db_.exec(("ALTER TABLE items ADD COLUMN " + std::string(column)).c_str());
+  }
+  db_.exec(kAttrSchema);
+}
+
+// km_between(lat1, lon1, lat2, lon2): great-circle distance on a sphere of the Earth's mean
+// radius (haversine), for near() in filters; NULL when a position is NULL.
+void Catalog::register_functions() {
+  auto km = [](sqlite3_context* ctx, int, sqlite3_value** v) {
+    for (int i = 0; i < 4; ++i)
+      if (sqlite3_value_type(v[i]) == SQLITE_NULL) return sqlite3_result_null(ctx);
+    constexpr double kRad = 3.14159265358979323846 / 180, kEarthKm = 6371.0088;
+    const double la1 = sqlite3_value_double(v[0]) * kRad, lo1 = sqlite3_value_double(v[1]) * kRad;
+    const double la2 = sqlite3_value_double(v[2]) * kRad, lo2 = sqlite3_value_double(v[3]) * kRad;
+    const double a = std::pow(std::sin((la2 - la1) / 2), 2) +
+                     std::cos(la1) * std::cos(la2) * std::pow(std::sin((lo2 - lo1) / 2), 2);
+    sqlite3_result_double(ctx, 2 * kEarthKm * std::asin(std::sqrt(std::min(1.0, a))));
+  };
+  const int rc = sqlite3_create_function(db_.raw(), "km_between", 4,
+                                         SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr, km, nullptr,
+                                         nullptr);
+  if (rc != SQLITE_OK) db_.fail(rc, "registering km_between");
 }
 
 bool Catalog::has_vector_sums() {
@@ -395,7 +485,14 @@ std::vector<int64_t> Catalog::ids_with_uri_prefix(const std::string& prefix) {
 std::vector<int64_t> Catalog::ids_where(const SqlCondition& condition) {
   // One statement, always: the compiler writes no ';' (defence in depth, never reached).
   require(condition.sql.find(';') == std::string::npos, "a filter condition must be one expression");
-  Stmt s(db_, ("SELECT id FROM items WHERE " + condition.sql + " ORDER BY id").c_str());
+  // A collection not yet opened by a writer of this version lacks the photo columns and the
+  // attributes: its items then read as having none.
+  const bool photo = has_photo_columns();
+  const std::string from =
+      photo ? "items" : std::string("(SELECT *, ") + kPhotoNulls + " FROM items)";
+  std::string sql = "SELECT id FROM " + from + " WHERE " + condition.sql + " ORDER BY id";
+  if (!photo && condition.sql.find("attrs") != std::string::npos) return {};
+  Stmt s(db_, sql.c_str());
   int at = 1;
   for (const auto& p : condition.params)
     std::visit([&](const auto& v) { s.bind(at++, v); }, p);

@@ -12,17 +12,28 @@
 #include <variant>
 #include <vector>
 
+#include "common/photo_meta.hpp"
 #include "store/checkpointer.hpp"
 #include "store/sqlite.hpp"
 
 namespace cbir::store {
 
-// A condition on the items table (columns id, uri, size, mtime, width, height) for
+// A condition on the items table (columns id, uri, size, mtime, width, height and the photo
+// facts; attrs(id, key, type, value) in subqueries; km_between() for distances) for
 // Catalog::ids_where: SQL with a `?` for each value, bound from params in order. Made only by
 // lib/query's filter compiler, from fixed column names and operators, never from user text.
 struct SqlCondition {
   std::string sql;
   std::vector<std::variant<int64_t, double, std::string>> params;
+};
+
+// A user attribute's value (catalog_attrs.cpp). Types as the C API numbers them.
+struct AttrValue {
+  enum class Type { string = 1, integer = 2, real = 3, boolean = 4, timestamp = 5 };
+  Type type = Type::string;
+  int64_t i = 0;  // integer, boolean (0/1), timestamp (seconds since 1970 UTC)
+  double r = 0;   // real
+  std::string s;  // string
 };
 
 struct ItemInfo {
@@ -34,6 +45,7 @@ struct ItemInfo {
   int32_t width = 0;
   int32_t height = 0;
   std::string payload;
+  PhotoMeta photo;  // what the file said of itself (ingest); empty for items added by the API
 };
 
 // The collection's settings and counters, as stored in the `meta` table.
@@ -113,6 +125,13 @@ class Catalog {
                      const std::function<void(int64_t id, const float* vec)>& upserted,
                      const std::function<void(int64_t id)>& removed);
 
+  // User attributes (catalog_attrs.cpp). set_attr() replaces the item's value for the key;
+  // remove_attr() is false when there was none. The item must exist (the caller checks).
+  void set_attr(int64_t id, const std::string& key, const AttrValue& value);
+  bool remove_attr(int64_t id, const std::string& key);
+  // The item's attributes, by key; none for a collection made before them.
+  std::vector<std::pair<std::string, AttrValue>> attrs(int64_t id);
+
   // Copies the WAL into the main file and truncates it (best effort when readers hold it).
   void checkpoint();
   // Waits for the writer's background checkpoint to finish (no-op for a reader).
@@ -138,6 +157,9 @@ class Catalog {
   void write_vector(int64_t id, const float* vec, size_t dim);
   static bool sum_matches(Stmt& s, int col);
   bool has_vector_sums();
+  bool has_photo_columns();
+  void add_photo_columns_and_attrs();
+  void register_functions();
 
   Db db_;
   std::unique_ptr<Statements> st_;

@@ -116,6 +116,19 @@ class Collection {
 
   CollectionInfo info() const;
 
+  // User attributes (attributes.cpp). Each write sets `value` for (id, key), or removes the
+  // key where value is empty; all or nothing per call, durable at the next commit like adds.
+  // CBIR_ENOTFOUND names an id that is not in the collection; CBIR_EINVAL a bad key or value.
+  struct AttrWrite {
+    int64_t id = -1;
+    std::string key;
+    std::optional<AttrValue> value;
+  };
+  // Returns how many writes changed something (a removal of a key the item lacks does not).
+  size_t write_attrs(const AttrWrite* writes, size_t n);
+  // The item's attributes by key; CBIR_ENOTFOUND when there is no such item.
+  std::vector<std::pair<std::string, AttrValue>> attrs(int64_t id);
+
  private:
   // An index loaded (from the snapshot plus replay, or built from the catalog) with the catalog
   // settings it matches.

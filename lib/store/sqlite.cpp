@@ -122,6 +122,8 @@ std::string Stmt::text(int col) const {
 
 const void* Stmt::blob(int col) const { return sqlite3_column_blob(stmt_, col); }
 size_t Stmt::bytes(int col) const { return static_cast<size_t>(sqlite3_column_bytes(stmt_, col)); }
+double Stmt::real(int col) const { return sqlite3_column_double(stmt_, col); }
+
 bool Stmt::is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
 
 }  // namespace cbir::store

@@ -34,6 +34,7 @@ class Stmt {
   std::string text(int col) const;
   const void* blob(int col) const;
   size_t bytes(int col) const;
+  double real(int col) const;
   bool is_null(int col) const;
 
  private:

@@ -42,8 +42,15 @@ TEST_CASE("filters compile to SQL with every value a parameter") {
   const auto in = compile_filter("SIZE not in (1, 2,3) OR mtime between '2024-06-01' and "
                                  "'2024-08-31T23:59:59'");
   CHECK(in.sql == "(size NOT IN (?, ?, ?) OR mtime BETWEEN ? AND ?)");
-  CHECK(std::get<int64_t>(in.params[3]) == 1717200000);  // 2024-06-01 00:00:00 UTC
-  CHECK(std::get<int64_t>(in.params[4]) == 1725148799);  // 2024-08-31 23:59:59 UTC
+  // mtime is stored in nanoseconds; a time literal is seconds.
+  CHECK(std::get<int64_t>(in.params[3]) == 1717200000 * int64_t{1000000000});  // 2024-06-01 UTC
+  CHECK(std::get<int64_t>(in.params[4]) == 1725148799 * int64_t{1000000000});  // 08-31 23:59:59
+  // Fields an item may lack are false for it, not NULL: "not" then selects the rest.
+  CHECK(compile_filter("not make = 'Apple'").sql == "(NOT coalesce(make = ?, 0))");
+  const auto attr = compile_filter("attr.rating >= 4");
+  CHECK(attr.sql == "(id IN (SELECT id FROM attrs WHERE key = ? AND (type IN (2, 3, 4, 5) AND value >= ?)))");
+  CHECK(std::get<std::string>(attr.params[0]) == "rating");
+  CHECK(compile_filter("near(48.85, 2.35, 10)").sql == "(coalesce(km_between(lat, lon, ?, ?) <= ?, 0))");
   // Quotes inside strings: doubled, the value keeps one.
   const auto q = compile_filter("path = 'it''s \"here\"; DROP TABLE items; --'");
   CHECK(q.sql == "(uri = ?)");
@@ -105,13 +112,18 @@ TEST_CASE("hostile sizes are refused quickly: deep nesting, huge expressions, en
   CHECK_THAT(message, Catch::Contains("more than 10000 values"));
 }
 
-TEST_CASE("fields this version does not store yet are CBIR_EUNSUPPORTED, by name") {
-  for (const char* expr : {"taken > '2024-01-01'", "make = 'Apple'", "lat > 1", "format = 'heic'",
-                           "attr.rating >= 4", "near(48.8, 2.3, 10)"}) {
+TEST_CASE("photo fields, attributes and near() refuse bad values with their position") {
+  const std::vector<std::pair<std::string, int>> cases = {
+      {"near(91, 2, 10)", 6},        {"near(48, 200, 10)", 10}, {"near(48, 2, 0)", 13},
+      {"near(48, 2)", 11},           {"near 48, 2, 1", 6},      {"taken > 'yesterday'", 9},
+      {"attr.x = (1)", 10},          {"attr.x like 5", 13},     {"attr. = 1", 1},
+      {"lat > 'north'", 7},          {"mtime > 99999999999999", 9}};
+  for (const auto& [expr, position] : cases) {
     std::string message;
     INFO(expr);
-    CHECK(status_of(expr, &message) == CBIR_EUNSUPPORTED);
-    CHECK_FALSE(message.empty());
+    CHECK(status_of(expr, &message) == CBIR_EINVAL);
+    INFO(message);
+    CHECK(contains(message, "at position " + std::to_string(position)));
   }
 }
 
@@ -129,7 +141,7 @@ TEST_CASE("search --where: the top-k among exactly the items the filter selects"
     items[i] = cbir_item_t{};
     items[i].uri = u[i].c_str();
     items[i].size = int64_t(1000 * i);
-    items[i].mtime = 1700000000 + int64_t(i) * 86400;
+    items[i].mtime = (1700000000 + int64_t(i) * 86400) * int64_t{1000000000};
     items[i].width = int32_t(100 + 7 * i % 2000);
     items[i].height = int32_t(50 + 13 * i % 1500);
   }
@@ -151,7 +163,7 @@ TEST_CASE("search --where: the top-k among exactly the items the filter selects"
        [&](const cbir_item_t& it) { return !ends(it.uri, ".png") || (it.size >= 5000 && it.size <= 9000); }},
       {"mtime >= '2024-01-01' and width in (100, 107, 114, 121)",
        [](const cbir_item_t& it) {
-         return it.mtime >= 1704067200 && (it.width == 100 || it.width == 107 || it.width == 114 || it.width == 121);
+         return it.mtime >= 1704067200 * int64_t{1000000000} && (it.width == 100 || it.width == 107 || it.width == 114 || it.width == 121);
        }},
       {"size > 10 and size < 0", [](const cbir_item_t&) { return false; }},
   };
