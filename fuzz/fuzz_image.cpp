@@ -1,4 +1,4 @@
-// Image decoding from memory, then the preprocessing a model would apply. Any input must give
+// Image decoding from memory with the photo's facts, then the preprocessing a model would apply. Any input must give
 // an image or a cbir::Error with an image code, never a crash, a leak or undefined behaviour.
 #include <cstdint>
 #include <vector>
@@ -17,8 +17,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     opts.fast_min_side = (data[size - 1] & 2) ? 16 : 0;
   }
   Image img;
+  cbir::PhotoMeta meta;  // the EXIF facts are read too (libexif on the file's EXIF block)
   try {
-    img = decode_memory(data, size, opts);
+    img = decode_memory(data, size, opts, "fuzz", &meta);
   } catch (const cbir::Error&) {
     return 0;
   }

@@ -32,6 +32,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       out.image.rgb.size() != size_t(out.image.width) * size_t(out.image.height) * 3 ||
       uint64_t(out.image.width) * uint64_t(out.image.height) > opts.max_pixels)
     __builtin_trap();  // the decoders' contract
+  cbir::PhotoMeta meta;
+  detail::read_exif_facts(out.exif.data(), out.exif.size(), meta);
   (void)detail::apply_orientation(std::move(out.image), out.orientation);
   return 0;
 }

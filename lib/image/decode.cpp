@@ -366,11 +366,9 @@ Image decode_memory(const uint8_t* data, size_t size, const DecodeOptions& opts,
       out.image = detail::apply_orientation(std::move(out.image), 2);
   }
   if (meta) {
-    *meta = PhotoMeta{};
+    *meta = format == Format::tiff ? std::move(out.facts) : PhotoMeta{};  // TIFF: read by its decoder
     meta->format = detail::format_key(format);
-    if (format == Format::tiff)  // the file is its own EXIF: tags in IFD0, sub-IFDs behind it
-      detail::read_exif_facts(data, size, *meta);
-    else if (!out.exif.empty())
+    if (format != Format::tiff && !out.exif.empty())
       detail::read_exif_facts(out.exif.data(), out.exif.size(), *meta);
   }
   if (opts.exif_orientation && out.orientation != 1)

@@ -4,6 +4,7 @@
 #include <tiffio.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -49,6 +50,61 @@ int on_error(TIFF*, void* user, const char* module, const char* fmt, va_list ap)
   return 1;  // handled: nothing printed
 }
 int on_warning(TIFF*, void*, const char*, const char*, va_list) { return 1; }
+
+}  // namespace
+
+namespace {
+
+std::string ascii_tag(TIFF* tif, uint32_t tag) {
+  const char* s = nullptr;
+  if (TIFFGetField(tif, tag, &s) != 1 || s == nullptr) return "";
+  return clean_ascii(s);
+}
+
+// A GPS coordinate: three rationals that libtiff hands over as floats or doubles (its field
+// definitions changed between versions, so ask it which).
+std::optional<double> gps_coordinate(TIFF* tif, uint32_t tag, uint32_t ref_tag, char negative,
+                                     double limit) {
+  const TIFFField* f = TIFFFieldWithTag(tif, tag);
+  const void* raw = nullptr;
+  if (f == nullptr || TIFFGetField(tif, tag, &raw) != 1 || raw == nullptr) return std::nullopt;
+  double v[3];
+  const int size = TIFFFieldSetGetSize(f);
+  for (int i = 0; i < 3; ++i)
+    v[i] = size == 8 ? static_cast<const double*>(raw)[i] : size == 4 ? static_cast<const float*>(raw)[i] : NAN;
+  const double deg = v[0] + v[1] / 60 + v[2] / 3600;
+  if (!std::isfinite(deg) || deg < 0 || deg > limit) return std::nullopt;
+  const std::string ref = ascii_tag(tif, ref_tag);
+  return !ref.empty() && ref[0] == negative ? -deg : deg;
+}
+
+// The photo facts of a TIFF from its own directories (IFD0, the EXIF and GPS IFDs) through
+// libtiff, which reads them wherever they lie (libexif reads only the first 64 KiB, and a
+// TIFF's directories usually follow its pixels).
+void read_facts(TIFF* tif, PhotoMeta& meta) {
+  meta.make = ascii_tag(tif, TIFFTAG_MAKE);
+  meta.model = ascii_tag(tif, TIFFTAG_MODEL);
+  toff_t exif_at = 0, gps_at = 0;
+  const bool has_gps = TIFFGetField(tif, TIFFTAG_GPSIFD, &gps_at) == 1 && gps_at != 0;
+  if (TIFFGetField(tif, TIFFTAG_EXIFIFD, &exif_at) == 1 && exif_at != 0 &&
+      TIFFReadEXIFDirectory(tif, exif_at)) {
+    meta.taken = exif_time(ascii_tag(tif, EXIFTAG_DATETIMEORIGINAL));
+    uint32_t offset_tag = EXIFTAG_OFFSETTIMEORIGINAL;
+    if (!meta.taken) {
+      meta.taken = exif_time(ascii_tag(tif, EXIFTAG_DATETIMEDIGITIZED));
+      offset_tag = EXIFTAG_OFFSETTIMEDIGITIZED;
+    }
+    if (meta.taken) meta.taken_offset = exif_offset(ascii_tag(tif, offset_tag));
+  }
+  if (has_gps && TIFFReadGPSDirectory(tif, gps_at)) {
+    const auto lat = gps_coordinate(tif, GPSTAG_LATITUDE, GPSTAG_LATITUDEREF, 'S', 90);
+    const auto lon = gps_coordinate(tif, GPSTAG_LONGITUDE, GPSTAG_LONGITUDEREF, 'W', 180);
+    if (lat && lon) {
+      meta.lat = lat;
+      meta.lon = lon;
+    }
+  }
+}
 
 }  // namespace
 
@@ -147,6 +203,7 @@ Decoded decode_tiff(const uint8_t* data, size_t size, const DecodeOptions& opts,
   uint16_t orientation = 1;
   TIFFGetFieldDefaulted(tif.get(), TIFFTAG_ORIENTATION, &orientation);
   out.orientation = orientation >= 1 && orientation <= 8 ? orientation : 1;
+  read_facts(tif.get(), out.facts);  // last: it leaves the main directory
   return out;
 }
 

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,10 +28,12 @@ void check_dimensions(uint64_t width, uint64_t height, const DecodeOptions& opts
 // A decoded image and the EXIF orientation its file asks for (1 = as stored).
 // exif: a copy of the file's EXIF block (a TIFF stream, perhaps behind "Exif\0\0"), for the
 // photo's metadata (exif_facts.cpp); empty when it has none. A TIFF file is its own EXIF.
+// facts: what a decoder read itself (TIFF), used instead of exif when it holds a format.
 struct Decoded {
   Image image;
   int orientation = 1;
   std::vector<uint8_t> exif;
+  PhotoMeta facts;
 };
 
 enum class Format { jpeg, png, gif, bmp, tga, pnm, ico, webp, tiff, heif, avif, jxl };
@@ -41,6 +44,11 @@ const char* format_key(Format format);
 // Capture time, camera and GPS position from an EXIF block (libexif) into meta; what is
 // missing, malformed or out of range is left unset. Never throws for bad data.
 void read_exif_facts(const uint8_t* exif, size_t size, PhotoMeta& meta);
+// EXIF's pieces: "YYYY:MM:DD HH:MM:SS" as seconds (read as UTC), "+HH:MM" as minutes, an ASCII
+// value cut at its NUL and trailing blanks ("" unless printable ASCII of at most 256 bytes).
+std::optional<int64_t> exif_time(const std::string& s);
+std::optional<int32_t> exif_offset(const std::string& s);
+std::string clean_ascii(std::string s);
 
 // The formats this build decodes, lower case, space-separated ("jpeg png ... webp tiff").
 std::string compiled_formats();

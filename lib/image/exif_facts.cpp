@@ -18,12 +18,17 @@ struct Unref {
   void operator()(ExifData* d) const { exif_data_unref(d); }
 };
 
-// An ASCII entry's text, trailing NULs and blanks cut; "" unless every byte is printable ASCII
-// (EXIF's ASCII type is 7-bit; anything else would be a guess at an encoding).
+// An ASCII entry's text (clean_ascii: EXIF's ASCII type is 7-bit; anything else would be a
+// guess at an encoding).
 std::string ascii(ExifData* ed, ExifIfd ifd, ExifTag tag) {
   ExifEntry* e = exif_content_get_entry(ed->ifd[ifd], tag);
   if (e == nullptr || e->format != EXIF_FORMAT_ASCII || e->data == nullptr) return "";
-  std::string s(reinterpret_cast<const char*>(e->data), e->size);
+  return clean_ascii(std::string(reinterpret_cast<const char*>(e->data), e->size));
+}
+
+}  // namespace
+
+std::string clean_ascii(std::string s) {
   s = s.substr(0, s.find('\0'));
   while (!s.empty() && s.back() == ' ') s.pop_back();
   if (s.size() > 256) return "";
@@ -32,6 +37,8 @@ std::string ascii(ExifData* ed, ExifIfd ifd, ExifTag tag) {
   return s;
 }
 
+namespace {
+
 int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
   y -= m <= 2;
   const int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -39,6 +46,8 @@ int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
   const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
   return era * 146097 + static_cast<int64_t>(yoe * 365 + yoe / 4 - yoe / 100 + doy) - 719468;
 }
+
+}  // namespace
 
 // "YYYY:MM:DD HH:MM:SS" (some writers use '-' in the date): seconds of that wall-clock time
 // read as UTC. The all-zero "unknown" value and impossible dates give nothing.
@@ -69,6 +78,8 @@ std::optional<int32_t> exif_offset(const std::string& s) {
   if (h > 14 || m > 59) return std::nullopt;
   return (s[0] == '-' ? -1 : 1) * (h * 60 + m);
 }
+
+namespace {
 
 // A GPS coordinate: three rationals (degrees, minutes, seconds) and its N/S or E/W reference.
 std::optional<double> coordinate(ExifData* ed, ExifTag value_tag, ExifTag ref_tag, char negative,

@@ -14,8 +14,8 @@ import atexit
 from typing import Callable, List, Optional
 
 from . import _native
-from .collection import (Collection, CollectionInfo, Failure, Hit, IngestReport, Item,
-                         Progress)
+from .collection import (Collection, CollectionInfo, Failure, Hit, IngestReport, Item, Photo,
+                         Progress, Time)
 from .errors import (ClosedError, CorruptError, CancelledError, Error, ExistsError, FileIOError,
                      ImageError, InvalidArgumentError, LockedError, MismatchError, ModelError,
                      NotFoundError, OutOfMemoryError, Status, UnsupportedError, check)
@@ -27,7 +27,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Model", "ModelInfo", "ImageLike", "ImageEmbeddings", "Tokenizer", "preprocess_image",
-    "probe_image", "Collection", "CollectionInfo", "Item", "Hit",
+    "probe_image", "Collection", "CollectionInfo", "Item", "Hit", "Photo", "Time",
     "IngestReport", "Failure", "Progress", "Status", "Error", "InvalidArgumentError",
     "OutOfMemoryError", "FileIOError", "NotFoundError", "ExistsError", "CorruptError",
     "MismatchError", "LockedError", "UnsupportedError", "CancelledError", "ModelError",

@@ -53,6 +53,18 @@ class Item(Structure):
                 ("height", c_int32), ("payload", c_char_p)]
 
 
+class Photo(Structure):
+    _fields_ = [("format", c_char_p), ("has_taken", c_int32), ("taken", c_int64),
+                ("has_offset", c_int32), ("offset_minutes", c_int32), ("make", c_char_p),
+                ("model", c_char_p), ("has_location", c_int32), ("lat", c_double),
+                ("lon", c_double)]
+
+
+class Attr(Structure):
+    _fields_ = [("id", c_int64), ("key", c_char_p), ("type", c_int32), ("int_value", c_int64),
+                ("float_value", c_double), ("string_value", c_char_p)]
+
+
 class SearchOptions(Structure):
     _fields_ = [("version", c_uint32), ("min_score", c_float), ("uri_prefix", c_char_p),
                 ("ids", c_int64_p), ("n_ids", c_size_t), ("ef_search", c_int32),
@@ -162,6 +174,10 @@ _PROTOTYPES = {
     "cbir_collection_remove_uri": (c_int, [HANDLE, c_char_p]),
     "cbir_collection_get": (c_int, [POINTER(POINTER(Item)), HANDLE, c_int64]),
     "cbir_collection_find": (c_int, [c_int64_p, HANDLE, c_char_p]),
+    "cbir_collection_get_photo": (c_int, [POINTER(POINTER(Photo)), HANDLE, c_int64]),
+    "cbir_collection_set_attrs": (c_int, [POINTER(c_size_t), HANDLE, POINTER(Attr), c_size_t]),
+    "cbir_collection_get_attrs": (c_int, [POINTER(POINTER(Attr)), POINTER(c_size_t), HANDLE,
+                                          c_int64]),
     "cbir_collection_get_vector": (c_int, [c_float_p, c_size_t, HANDLE, c_int64]),
     "cbir_collection_list": (c_int, [c_int64_p, POINTER(c_size_t), HANDLE, c_int64, c_size_t]),
     "cbir_collection_count": (c_int, [POINTER(c_uint64), HANDLE]),

@@ -32,6 +32,63 @@ class Item:
 
 
 @dataclass(frozen=True)
+class Photo:
+    """What an indexed file said of itself (cbir_collection_get_photo): its format, and from
+    EXIF the capture time (`taken`: the camera clock's wall time as seconds since 1970 read as
+    UTC; `offset_minutes`: its UTC offset when the file gives it), camera and GPS position.
+    Absent facts are None ("" for format, make and model)."""
+    format: str
+    taken: Optional[int]
+    offset_minutes: Optional[int]
+    make: str
+    model: str
+    lat: Optional[float]
+    lon: Optional[float]
+
+
+class Time(int):
+    """A timestamp attribute: seconds since 1970-01-01 UTC (a plain int is stored as an
+    integer attribute)."""
+
+
+_ATTR_NONE, _ATTR_STRING, _ATTR_INT, _ATTR_FLOAT, _ATTR_BOOL, _ATTR_TIME = range(6)
+
+
+def _attr_in(id, key, value, keep):
+    a = _native.Attr(id=id, key=_native.cstr(key))
+    if value is None:
+        a.type = _ATTR_NONE
+    elif isinstance(value, bool):
+        a.type, a.int_value = _ATTR_BOOL, int(value)
+    elif isinstance(value, Time):
+        a.type, a.int_value = _ATTR_TIME, int(value)
+    elif isinstance(value, int):
+        a.type, a.int_value = _ATTR_INT, value
+    elif isinstance(value, float):
+        a.type, a.float_value = _ATTR_FLOAT, value
+    elif isinstance(value, str):
+        a.type = _ATTR_STRING
+        keep.append(_native.cstr(value))
+        a.string_value = keep[-1]
+    else:
+        raise TypeError(f"attribute {key!r}: a str, int, float, bool, cbir.Time or None "
+                        f"(to remove it), not {type(value).__name__}")
+    return a
+
+
+def _attr_out(a):
+    if a.type == _ATTR_STRING:
+        return _native.text(a.string_value)
+    if a.type == _ATTR_FLOAT:
+        return a.float_value
+    if a.type == _ATTR_BOOL:
+        return bool(a.int_value)
+    if a.type == _ATTR_TIME:
+        return Time(a.int_value)
+    return a.int_value
+
+
+@dataclass(frozen=True)
 class Hit:
     """A search result: the item's id and uri, and its cosine similarity to the query."""
     id: int
@@ -300,6 +357,41 @@ class Collection:
                         t(r.payload))
         finally:
             lib.cbir_free(raw)
+
+    def photo(self, id: int) -> Photo:
+        """The photo facts of an item (NotFoundError if there is none)."""
+        raw = POINTER(_native.Photo)()
+        check(lib.cbir_collection_get_photo(byref(raw), self._ptr, id))
+        try:
+            r = raw.contents
+            return Photo(_native.text(r.format), r.taken if r.has_taken else None,
+                         r.offset_minutes if r.has_offset else None, _native.text(r.make),
+                         _native.text(r.model), r.lat if r.has_location else None,
+                         r.lon if r.has_location else None)
+        finally:
+            lib.cbir_free(raw)
+
+    def set_attrs(self, attrs) -> int:
+        """Sets user attributes, all or nothing: {id: {key: value}} or (id, key, value) triples.
+        Values: str, int, float, bool, cbir.Time; None removes the key. Durable at commit().
+        Returns how many changed something. Filters name them as attr.KEY."""
+        triples = ([(i, k, v) for i, kv in attrs.items() for k, v in kv.items()]
+                   if isinstance(attrs, dict) else list(attrs))
+        keep = []
+        arr = (_native.Attr * len(triples))(*[_attr_in(i, k, v, keep) for i, k, v in triples])
+        changed = c_size_t()
+        check(lib.cbir_collection_set_attrs(byref(changed), self._ptr, arr, len(triples)))
+        return changed.value
+
+    def attrs(self, id: int) -> dict:
+        """The user attributes of an item, {key: value} (NotFoundError if there is no item)."""
+        raw, n = POINTER(_native.Attr)(), c_size_t()
+        check(lib.cbir_collection_get_attrs(byref(raw), byref(n), self._ptr, id))
+        try:
+            return {_native.text(raw[i].key): _attr_out(raw[i]) for i in range(n.value)}
+        finally:
+            if raw:
+                lib.cbir_free(raw)
 
     def find(self, uri: str) -> int:
         """The id of the item with this uri (NotFoundError if there is none)."""
