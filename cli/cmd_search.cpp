@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -21,6 +22,7 @@ const char* const kSearchUsage =
     "       cbir search [OPTIONS] --image PATH\n"
     "       cbir search [OPTIONS] --like ID|PATH\n"
     "       cbir search [OPTIONS] --queries FILE\n"
+    "       cbir search [OPTIONS] [TEXT] [--plus TEXT]... [--minus TEXT]... [--image PATH[:W]]...\n"
     "\n"
     "Finds the images closest to a text (Chinese or English), to an image file, or to an item of\n"
     "the collection (by id, or by the path it was indexed under; the item itself is left out).\n"
@@ -30,13 +32,20 @@ const char* const kSearchUsage =
     "once; blank lines are skipped. Each query's results follow a line '# N: TEXT' (N counts\n"
     "lines from 1); with --json each result carries \"query\": N instead.\n"
     "\n"
+    "A composite query adds and subtracts: TEXT and each --plus weigh 1, each --minus -1, each\n"
+    "--image PATH:W weighs W (1 without ':W'); the query is the normalised weighted sum of the\n"
+    "parts' normalised vectors (cbir_query_compose), e.g.\n"
+    "  cbir search \"a dog\" --plus \"beach\" --minus \"people\" --image ref.jpg:0.5\n"
+    "\n"
     "  --db DIR          collection folder (default $CBIR_DB, else ./cbir-index)\n"
     "  --model DIR       model bundle (default $CBIR_MODEL, else the shipped default model)\n"
     "  -k, --k N         number of results (default 10)\n"
     "  --min-score S     drop results scoring below S\n"
     "  --prefix P        only items whose path starts with P\n"
-    "  --where EXPR      only items the filter selects, e.g. \"width >= 1000 and path like\n"
-    "                    '%/beach/%'\" (docs/filters.md)\n"
+    "  --where EXPR      only items the filter selects, e.g. \"taken >= '2024-06-01' and\n"
+    "                    make = 'Apple' and attr.album = 'Rome'\" (docs/filters.md)\n"
+    "  --plus TEXT       add a text to the query (repeatable)\n"
+    "  --minus TEXT      subtract a text from the query (repeatable)\n"
     "  --ef-search N     hnsw: search breadth for this query\n"
     "  --nprobe N        ivf: lists probed for this query\n"
     "  --threads N       inference threads (default: one per core)\n"
@@ -88,6 +97,59 @@ int search_many(const Args& args, const cbir_search_options_t& opts, size_t k) {
   return 0;
 }
 
+// "PATH:W" -> (PATH, W) when what follows the last ':' is a number; else (the whole, 1).
+std::pair<std::string, float> weighted_path(const std::string& s) {
+  const size_t colon = s.rfind(':');
+  if (colon != std::string::npos && colon + 1 < s.size()) {
+    char* end = nullptr;
+    const std::string w = s.substr(colon + 1);
+    const double v = std::strtod(w.c_str(), &end);
+    if (*end == '\0' && std::isfinite(v)) return {s.substr(0, colon), static_cast<float>(v)};
+  }
+  return {s, 1.0f};
+}
+
+bool composite(const Args& args) {
+  const size_t images = args.all("--image").size();
+  return args.has("--plus") || args.has("--minus") || images > 1 ||
+         (images == 1 && !args.positional().empty());
+}
+
+// TEXT, --plus, --minus and --image parts summed into one query (cbir_query_compose).
+int search_composite(const Args& args, const cbir_search_options_t& opts, size_t k) {
+  std::vector<cbir_query_part_t> parts;
+  std::vector<std::string> keep;  // the parts' strings
+  auto add = [&](int32_t kind, const std::string& text, float weight) {
+    keep.push_back(text);
+    cbir_query_part_t p{};
+    p.kind = kind;
+    p.weight = weight;
+    parts.push_back(p);
+  };
+  for (const std::string& t : args.positional()) add(CBIR_PART_TEXT, t, 1);
+  for (const std::string& t : args.all("--plus")) add(CBIR_PART_TEXT, t, 1);
+  for (const std::string& t : args.all("--minus")) add(CBIR_PART_TEXT, t, -1);
+  for (const std::string& s : args.all("--image")) {
+    const auto [path, weight] = weighted_path(s);
+    add(CBIR_PART_IMAGE_FILE, path, weight);
+  }
+  for (size_t i = 0; i < parts.size(); ++i) parts[i].text = keep[i].c_str();
+  const bool texts = !args.positional().empty() || args.has("--plus") || args.has("--minus");
+  const bool images = args.has("--image");
+  ModelPtr model = open_model(args, (texts ? CBIR_TOWER_TEXT : 0) | (images ? CBIR_TOWER_IMAGE : 0));
+  CollectionPtr coll = open_collection(args, model.get(), false, /*read_only=*/true);
+  std::vector<float> query(static_cast<size_t>(model_info(model.get()).dim));
+  check(cbir_query_compose(query.data(), query.size(), model.get(), coll.get(), parts.data(),
+                           parts.size()),
+        "composite query");
+  std::vector<int64_t> ids(k);
+  std::vector<float> scores(k);
+  check(cbir_collection_search(ids.data(), scores.data(), coll.get(), query.data(), 1,
+                               query.size(), k, &opts));
+  print_hits(coll.get(), ids, scores, args.has("--json"));
+  return 0;
+}
+
 }  // namespace
 
 int cmd_search(int argc, char** argv) {
@@ -95,12 +157,15 @@ int cmd_search(int argc, char** argv) {
     if (std::string(argv[i]) == "-k") argv[i] = const_cast<char*>("--k");
   Args args(argc, argv,
             {CLI_SESSION_FLAGS, "--image", "--like", "--k", "--min-score", "--prefix",
-             "--where", "--ef-search", "--nprobe", "--queries"},
+             "--where", "--ef-search", "--nprobe", "--queries", "--plus", "--minus"},
             {"--json"});
-  int modes = (args.has("--image") ? 1 : 0) + (args.has("--like") ? 1 : 0) +
-              (args.has("--queries") ? 1 : 0) + (args.positional().empty() ? 0 : 1);
+  const bool mixed = composite(args);
+  int modes = (args.has("--image") && !mixed ? 1 : 0) + (args.has("--like") ? 1 : 0) +
+              (args.has("--queries") ? 1 : 0) + (args.positional().empty() || mixed ? 0 : 1) +
+              (mixed ? 1 : 0);
   if (modes != 1)
-    throw UsageError("give exactly one of: a TEXT, --image PATH, --like ID|PATH, --queries FILE");
+    throw UsageError("give exactly one of: a TEXT, --image PATH, --like ID|PATH, --queries FILE, "
+                     "or a composite query (TEXT, --plus, --minus, --image)");
   if (args.positional().size() > 1)
     throw UsageError("quote the text: it must be one argument (e.g. cbir search \"a red circle\")");
   size_t k = static_cast<size_t>(args.get_int("--k", 10, 1, 100000));
@@ -114,6 +179,7 @@ int cmd_search(int argc, char** argv) {
   opts.ef_search = static_cast<int32_t>(args.get_int("--ef-search", 0, 0, 1 << 20));
   opts.nprobe = static_cast<int32_t>(args.get_int("--nprobe", 0, 0, 1 << 20));
   if (args.has("--queries")) return search_many(args, opts, k);
+  if (mixed) return search_composite(args, opts, k);
 
   std::vector<int64_t> ids(k);
   std::vector<float> scores(k);

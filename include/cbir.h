@@ -825,6 +825,39 @@ CBIR_API int cbir_collection_set_attrs(size_t* out_changed, cbir_collection_t* c
 CBIR_API int cbir_collection_get_attrs(cbir_attr_t** out, size_t* out_n,
                                        const cbir_collection_t* coll, int64_t id);
 
+/* Composite queries: one query vector from several parts, each a text, an image (file or
+ * encoded bytes), a stored item or a raw vector, with a weight that may be negative ("a dog"
+ * + "beach" - "people"; an image at half weight). The result is
+ *     normalize( sum_i weight_i * normalize(vector of part i) )
+ * to pass to cbir_collection_search(). */
+typedef enum cbir_part_kind_t {
+  CBIR_PART_TEXT = 1,         /* text: UTF-8, Chinese or English (the model's text tower) */
+  CBIR_PART_IMAGE_FILE = 2,   /* text: the image file's path (the model's image tower) */
+  CBIR_PART_IMAGE_BUFFER = 3, /* data, size: an encoded image (JPEG, PNG, ...) */
+  CBIR_PART_ITEM = 4,         /* id: an item of the collection, its stored vector */
+  CBIR_PART_VECTOR = 5        /* vector: dim floats, any non-zero length */
+} cbir_part_kind_t;
+
+typedef struct cbir_query_part_t {
+  int32_t kind;        /* a cbir_part_kind_t */
+  float weight;        /* finite; negative subtracts; 0 leaves the part out */
+  const char* text;    /* TEXT, IMAGE_FILE */
+  const void* data;    /* IMAGE_BUFFER */
+  size_t size;         /* IMAGE_BUFFER: bytes of data */
+  const float* vector; /* VECTOR */
+  int64_t id;          /* ITEM */
+} cbir_query_part_t;
+
+/* Composes n parts into out[dim]. `model` is needed for text and image parts (its dim must
+ * equal dim), `coll` for item parts; either may be NULL otherwise. Borrowed for the call.
+ * Errors: CBIR_EINVAL (NULL, no parts, an unknown kind, a weight or vector not finite, a zero
+ * vector, parts that cancel out, a part that needs the model or collection when it is NULL;
+ * the message names the part), CBIR_EMISMATCH (dim differs from the model's or collection's),
+ * CBIR_ENOTFOUND (an item that does not exist), CBIR_EIMAGE_* (an image part), CBIR_EMODEL. */
+CBIR_API int cbir_query_compose(float* out, size_t dim, const cbir_model_t* model,
+                                const cbir_collection_t* coll, const cbir_query_part_t* parts,
+                                size_t n);
+
 /* @section collection (issue: collection) */
 
 /* ---------------------------------------------------------------------------------------- */

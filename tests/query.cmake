@@ -3,3 +3,6 @@
 cbir_unit_test(test_query_filter SOURCES unit/test_query_filter.cpp)
 # Photo facts and user attributes: stored, read back, filtered on against a reference.
 cbir_unit_test(test_photo_attrs SOURCES unit/test_photo_attrs.cpp)
+# Composite queries against a reference sum of the parts (the shipped tiny model).
+cbir_unit_test(test_query_compose SOURCES unit/test_query_compose.cpp)
+set_tests_properties(test_query_filter test_photo_attrs test_query_compose PROPERTIES LABELS "unit;query")
