@@ -139,6 +139,34 @@ def test_search_where_returns_only_what_the_filter_selects(default_db):
 
 
 @needs_default
+def test_composite_query_scores_are_the_weighted_sum_of_the_parts(default_db):
+    """score(item) = q . v with q = normalize(sum w_i u_i), so every item's composite score is
+    sum_i w_i score_i(item) over one constant (|sum w_i u_i|): checked from each part's own
+    search, over every item."""
+    gallery = os.path.join(GALLERY, "gallery")
+    image = os.path.join(gallery, sorted(f for f in os.listdir(gallery) if f.startswith("blue_"))[0])
+    parts = [(("红色的圆形",), 1.0), (("a blue triangle",), 1.0), (("a green square",), -1.0),
+             (("--image", image), 0.5)]
+    each = []
+    for query, _ in parts:
+        hits = search(default_db, MODEL, *query, k=1000)
+        each.append({h["id"]: h["score"] for h in hits})
+    got = search(default_db, MODEL, "红色的圆形", "--plus", "a blue triangle", "--minus",
+                 "a green square", "--image", image + ":0.5", k=1000)
+    assert len(got) == len(each[0])
+    want = {h["id"]: sum(w * e[h["id"]] for (_, w), e in zip(parts, each)) for h in got}
+    top = got[0]
+    norm = want[top["id"]] / top["score"]  # |sum w_i u_i|, the same for every item
+    # Scores are printed with a few decimals: compare to that precision.
+    worst = max(abs(want[h["id"]] / norm - h["score"]) for h in got)
+    assert worst < 2e-3, worst
+    assert [h["score"] for h in got] == sorted((h["score"] for h in got), reverse=True)
+    bad = cbir("search", "a dog", "--minus", "a dog", "--db", default_db, "--model", MODEL,
+               check=False)
+    assert bad.returncode == 1 and "cancel out" in bad.stderr
+
+
+@needs_default
 def test_reindexing_adds_nothing(default_db):
     summary = index(default_db, MODEL, os.path.join(GALLERY, "gallery"))
     assert summary["added"] == 0 and summary["updated"] == 0

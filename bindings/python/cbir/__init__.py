@@ -21,13 +21,14 @@ from .errors import (ClosedError, CorruptError, CancelledError, Error, ExistsErr
                      NotFoundError, OutOfMemoryError, Status, UnsupportedError, check)
 from .image import preprocess_image, probe_image
 from .model import ImageEmbeddings, ImageLike, Model, ModelInfo
+from .query import compose_query
 from .tokenizer import Tokenizer
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Model", "ModelInfo", "ImageLike", "ImageEmbeddings", "Tokenizer", "preprocess_image",
-    "probe_image", "Collection", "CollectionInfo", "Item", "Hit", "Photo", "Time",
+    "probe_image", "Collection", "CollectionInfo", "Item", "Hit", "Photo", "Time", "compose_query",
     "IngestReport", "Failure", "Progress", "Status", "Error", "InvalidArgumentError",
     "OutOfMemoryError", "FileIOError", "NotFoundError", "ExistsError", "CorruptError",
     "MismatchError", "LockedError", "UnsupportedError", "CancelledError", "ModelError",

@@ -65,6 +65,11 @@ class Attr(Structure):
                 ("float_value", c_double), ("string_value", c_char_p)]
 
 
+class QueryPart(Structure):
+    _fields_ = [("kind", c_int32), ("weight", c_float), ("text", c_char_p), ("data", c_void_p),
+                ("size", c_size_t), ("vector", c_float_p), ("id", c_int64)]
+
+
 class SearchOptions(Structure):
     _fields_ = [("version", c_uint32), ("min_score", c_float), ("uri_prefix", c_char_p),
                 ("ids", c_int64_p), ("n_ids", c_size_t), ("ef_search", c_int32),
@@ -174,6 +179,8 @@ _PROTOTYPES = {
     "cbir_collection_remove_uri": (c_int, [HANDLE, c_char_p]),
     "cbir_collection_get": (c_int, [POINTER(POINTER(Item)), HANDLE, c_int64]),
     "cbir_collection_find": (c_int, [c_int64_p, HANDLE, c_char_p]),
+    "cbir_query_compose": (c_int, [c_float_p, c_size_t, HANDLE, HANDLE, POINTER(QueryPart),
+                                   c_size_t]),
     "cbir_collection_get_photo": (c_int, [POINTER(POINTER(Photo)), HANDLE, c_int64]),
     "cbir_collection_set_attrs": (c_int, [POINTER(c_size_t), HANDLE, POINTER(Attr), c_size_t]),
     "cbir_collection_get_attrs": (c_int, [POINTER(POINTER(Attr)), POINTER(c_size_t), HANDLE,

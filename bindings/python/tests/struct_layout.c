@@ -85,6 +85,14 @@ int main(void) {
   FIELD(cbir_attr_t, int_value);
   FIELD(cbir_attr_t, float_value);
   FIELD(cbir_attr_t, string_value);
+  SIZE(cbir_query_part_t);
+  FIELD(cbir_query_part_t, kind);
+  FIELD(cbir_query_part_t, weight);
+  FIELD(cbir_query_part_t, text);
+  FIELD(cbir_query_part_t, data);
+  FIELD(cbir_query_part_t, size);
+  FIELD(cbir_query_part_t, vector);
+  FIELD(cbir_query_part_t, id);
   SIZE(cbir_search_options_t);
   FIELD(cbir_search_options_t, version);
   FIELD(cbir_search_options_t, min_score);

@@ -57,9 +57,53 @@ def test_where_filters_by_expression(model, indexed, gallery):
     with pytest.raises(cbir.InvalidArgumentError) as e:
         indexed.search(q, where="width >")
     assert "at position 8" in str(e.value)
-    with pytest.raises(cbir.Error) as e:
-        indexed.search(q, where="make = 'Apple'")
-    assert e.value.code == cbir.Status.EUNSUPPORTED
+    # The gallery's JPEGs carry no EXIF: no camera, no capture time.
+    assert indexed.search(q, where="make = 'Apple' or taken > 0") == []
+    assert len(indexed.search(q, k=10, where="format = 'jpeg' and not make = 'Apple'")) == 10
+
+
+def test_composite_queries_sum_their_parts(model, indexed, gallery):
+    from pathlib import Path
+    me = indexed.find(os.path.abspath(gallery[1]))
+    raw = np.arange(model.dim, dtype=np.float32) - 7
+    parts = [("a red circle", 1.0), ("蓝色的三角形", -0.5), (Path(gallery[0]), 0.5),
+             (open(gallery[2], "rb").read(), 0.25), (me, 2.0), (raw, 0.1)]
+    unit = lambda v: np.asarray(v, dtype=np.float64) / np.linalg.norm(v)
+    vectors = [model.embed_text("a red circle"), model.embed_text("蓝色的三角形"),
+               model.embed_image(gallery[0]), model.embed_image(gallery[2]), indexed.vector(me), raw]
+    want = unit(sum(w * unit(v) for v, (_, w) in zip(vectors, parts)))
+    got = cbir.compose_query(parts, model=model, collection=indexed)
+    assert np.allclose(got, want, atol=1e-5)
+    hits = indexed.search(got, k=3)
+    assert hits[0].score == pytest.approx(float(np.dot(want, indexed.vector(hits[0].id))), abs=1e-4)
+    with pytest.raises(cbir.InvalidArgumentError, match="cancel out"):
+        cbir.compose_query([("a dog", 1), ("a dog", -1)], model=model)
+
+
+def test_attributes_are_typed_and_filterable(model, tmp_path, gallery):
+    with cbir.Collection(tmp_path / "c", model=model, create=True) as c:
+        ids = c.add(["a", "b", "c"], model.embed_images(gallery[:3]).check())
+        assert c.set_attrs({ids[0]: {"album": "Rome", "stars": 5, "fav": True},
+                            ids[1]: {"stars": 3, "seen": cbir.Time(1700000000), "w": 0.5}}) == 6
+        assert c.attrs(ids[0]) == {"album": "Rome", "fav": True, "stars": 5}
+        seen = c.attrs(ids[1])["seen"]
+        assert isinstance(seen, cbir.Time) and seen == 1700000000
+        assert c.attrs(ids[2]) == {}
+        q = c.vector(ids[2])
+        assert [h.id for h in c.search(q, k=3, where="attr.stars >= 4")] == [ids[0]]
+        assert {h.id for h in c.search(q, k=3, where="not attr.stars >= 4")} == {ids[1], ids[2]}
+        assert [h.id for h in c.search(q, k=3, where="attr.seen < '2024-01-01'")] == [ids[1]]
+        c.set_attrs([(ids[0], "stars", None)])
+        assert c.attrs(ids[0]) == {"album": "Rome", "fav": True}
+        with pytest.raises(cbir.NotFoundError):
+            c.set_attrs([(ids[0], "x", 1), (9999, "x", 1)])
+        assert "x" not in c.attrs(ids[0])
+        with pytest.raises(cbir.InvalidArgumentError, match="key"):
+            c.set_attrs([(ids[0], "bad key", 1)])
+        with pytest.raises(TypeError):
+            c.set_attrs([(ids[0], "x", [1, 2])])
+        p = c.photo(ids[0])
+        assert p.format == "" and p.taken is None and p.lat is None
 
 
 def test_concurrent_searches_agree(model, indexed, gallery):
