@@ -56,6 +56,8 @@ extern const char* const kClassifyUsage;
 int cmd_classify(int argc, char** argv);
 extern const char* const kExportUsage;
 int cmd_export(int argc, char** argv);
+extern const char* const kDuplicatesUsage;
+int cmd_duplicates(int argc, char** argv);
 extern const char* const kServeUsage;
 int cmd_serve(int argc, char** argv);
 

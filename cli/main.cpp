@@ -95,6 +95,7 @@ const Command kCommands[] = {
      cmd_verify},
     {"backup", "copy a collection consistently while it is in use", kBackupUsage, cmd_backup},
     {"export", "write ids, paths and vectors (.npy + .jsonl)", kExportUsage, cmd_export},
+    {"duplicates", "groups of near-identical images, as JSON lines", kDuplicatesUsage, cmd_duplicates},
     {"serve", "a web gallery: search in the browser, JSON API", kServeUsage, cmd_serve},
     // @commands: one entry per command, in the order `cbir --help` lists them.
 };

@@ -704,6 +704,20 @@ CBIR_API int cbir_collection_range_search(int64_t** out_ids, float** out_scores,
                                           size_t dim, float min_score,
                                           const cbir_search_options_t* opts);
 
+/* Near-duplicate groups: items whose vectors score at least min_score against each other,
+ * joined transitively (A~B and B~C make one group {A, B, C}). Each item's 64 nearest
+ * neighbours are looked at through the collection's index (exact for flat, approximate for
+ * ANN indexes), so memory grows with the number of items, not its square; time is one k-NN
+ * search per item. opts (may be NULL) restricts items and neighbours alike (uri_prefix, ids,
+ * where) and sets ef_search/nprobe; its min_score is not used. On success *out_ids holds the
+ * members of *out_groups groups of two or more: group g is (*out_ids)[(*out_offsets)[g]] up to
+ * (*out_offsets)[g + 1] (exclusive), ids ascending, groups by their first id; *out_offsets
+ * has *out_groups + 1 entries. Release both with cbir_free() (NULL when there are no groups).
+ * Errors: as cbir_collection_search(), and CBIR_EINVAL for a non-finite min_score. */
+CBIR_API int cbir_collection_duplicates(int64_t** out_ids, size_t** out_offsets,
+                                        size_t* out_groups, const cbir_collection_t* coll,
+                                        float min_score, const cbir_search_options_t* opts);
+
 /* Makes every change before it durable. Writer. Errors: CBIR_EIO, CBIR_EINVAL (read-only). */
 CBIR_API int cbir_collection_commit(cbir_collection_t* coll);
 /* Commits, then writes the index snapshot (atomically) so the next open does not replay.

@@ -5,4 +5,7 @@ cbir_unit_test(test_query_filter SOURCES unit/test_query_filter.cpp)
 cbir_unit_test(test_photo_attrs SOURCES unit/test_photo_attrs.cpp)
 # Composite queries against a reference sum of the parts (the shipped tiny model).
 cbir_unit_test(test_query_compose SOURCES unit/test_query_compose.cpp)
-set_tests_properties(test_query_filter test_photo_attrs test_query_compose PROPERTIES LABELS "unit;query")
+# Duplicate groups against every pair's reference closure.
+cbir_unit_test(test_query_duplicates SOURCES unit/test_query_duplicates.cpp)
+set_tests_properties(test_query_filter test_photo_attrs test_query_compose test_query_duplicates
+  PROPERTIES LABELS "unit;query")

@@ -42,26 +42,6 @@ std::vector<cbir::store::ItemInfo> to_items(const cbir_item_t* items, size_t n) 
   return out;
 }
 
-struct Search {
-  cbir::store::SearchFilter filter;
-  cbir::store::SearchKnobs knobs;
-  float min_score = CBIR_SCORE_ANY;
-};
-
-Search to_search(const cbir_search_options_t* given) {
-  const cbir_search_options_t o =
-      cbir::capi::options_or_default(given, kSearchDefaults, "search options");
-  Search s;
-  s.min_score = o.min_score;
-  if (o.uri_prefix) s.filter.uri_prefix = std::string(o.uri_prefix);
-  if (o.ids) s.filter.ids = std::vector<int64_t>(o.ids, o.ids + o.n_ids);
-  else if (o.n_ids != 0) cbir::fail(CBIR_EINVAL, "search options: n_ids is set but ids is NULL");
-  s.knobs.ef_search = o.ef_search;
-  s.knobs.nprobe = o.nprobe;
-  if (o.where) s.filter.where = cbir::query::compile_filter(o.where);
-  return s;
-}
-
 int add_items(int64_t* out_ids, cbir_collection_t* coll, const cbir_item_t* items,
               const float* vectors, size_t n, size_t dim, bool upsert) {
   return guard([&] {
@@ -78,6 +58,27 @@ int add_items(int64_t* out_ids, cbir_collection_t* coll, const cbir_item_t* item
 
 
 }  // namespace
+
+namespace cbir::capi {
+
+Search to_search(const cbir_search_options_t* given) {
+  const cbir_search_options_t o =
+      cbir::capi::options_or_default(given, kSearchDefaults, "search options");
+  Search s;
+  s.min_score = o.min_score;
+  if (o.uri_prefix) s.filter.uri_prefix = std::string(o.uri_prefix);
+  if (o.ids) s.filter.ids = std::vector<int64_t>(o.ids, o.ids + o.n_ids);
+  else if (o.n_ids != 0) cbir::fail(CBIR_EINVAL, "search options: n_ids is set but ids is NULL");
+  s.knobs.ef_search = o.ef_search;
+  s.knobs.nprobe = o.nprobe;
+  if (o.where) s.filter.where = cbir::query::compile_filter(o.where);
+  return s;
+}
+
+}  // namespace cbir::capi
+
+using cbir::capi::Search;
+using cbir::capi::to_search;
 
 extern "C" {
 

@@ -1,5 +1,8 @@
 // The C API of composite queries: each part's vector through the model or the collection,
 // summed by lib/query's weighted_sum.
+#include <algorithm>
+#include <cstdlib>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -7,6 +10,7 @@
 #include "c_api/guard.hpp"
 #include "c_api/model.hpp"
 #include "query/compose.hpp"
+#include "query/duplicates.hpp"
 
 using cbir::capi::guard;
 using cbir::capi::need;
@@ -75,5 +79,34 @@ extern "C" int cbir_query_compose(float* out, size_t dim, const cbir_model_t* mo
     if (n > 0 && vectors.empty()) cbir::fail(CBIR_EINVAL, "every part has weight 0");
     for (const auto& v : vectors) rows.push_back(v.data());
     cbir::query::weighted_sum(rows, weights, dim, out);
+  });
+}
+
+extern "C" int cbir_collection_duplicates(int64_t** out_ids, size_t** out_offsets,
+                                          size_t* out_groups, const cbir_collection_t* coll,
+                                          float min_score, const cbir_search_options_t* opts) {
+  if (out_ids != nullptr) *out_ids = nullptr;
+  if (out_offsets != nullptr) *out_offsets = nullptr;
+  if (out_groups != nullptr) *out_groups = 0;
+  return guard([&] {
+    need(out_ids, "out_ids");
+    need(out_offsets, "out_offsets");
+    need(out_groups, "out_groups");
+    auto& c = *need(coll, "coll")->impl;
+    const cbir::capi::Search s = cbir::capi::to_search(opts);
+    const auto groups = cbir::query::find_duplicates(c, min_score, s.filter, s.knobs);
+    if (groups.count() == 0) return;
+    auto* ids = static_cast<int64_t*>(std::malloc(groups.ids.size() * sizeof(int64_t)));
+    auto* offsets = static_cast<size_t*>(std::malloc(groups.offsets.size() * sizeof(size_t)));
+    if (ids == nullptr || offsets == nullptr) {
+      std::free(ids);
+      std::free(offsets);
+      throw std::bad_alloc();
+    }
+    std::copy(groups.ids.begin(), groups.ids.end(), ids);
+    std::copy(groups.offsets.begin(), groups.offsets.end(), offsets);
+    *out_ids = ids;
+    *out_offsets = offsets;
+    *out_groups = groups.count();
   });
 }

@@ -116,6 +116,9 @@ class Collection {
 
   CollectionInfo info() const;
 
+  // The ids a filter lets through (every part intersected), or nullopt when it is inactive.
+  std::optional<std::vector<int64_t>> allowed_ids(const SearchFilter& filter);
+
   // User attributes (attributes.cpp). Each write sets `value` for (id, key), or removes the
   // key where value is empty; all or nothing per call, durable at the next commit like adds.
   // CBIR_ENOTFOUND names an id that is not in the collection; CBIR_EINVAL a bad key or value.
@@ -161,7 +164,6 @@ class Collection {
   void save_locked();
   void reload_locked();
   void restore_after_failure();
-  std::optional<std::vector<int64_t>> allowed_ids(const SearchFilter& filter);
   void search_few_exactly(const float* unit, size_t nq, size_t k,
                           const std::vector<int64_t>& allowed, float* scores, int64_t* ids);
   std::string snapshot_path() const { return dir_ + "/" + kSnapshotName; }

@@ -167,6 +167,35 @@ def test_composite_query_scores_are_the_weighted_sum_of_the_parts(default_db):
 
 
 @needs_default
+def test_duplicates_groups_copies_of_an_image(tmp_path):
+    gallery = os.path.join(GALLERY, "gallery")
+    names = sorted(os.listdir(gallery))
+    images = tmp_path / "images"
+    images.mkdir()
+    for name in names[:: max(1, len(names) // 12)][:12]:  # different classes
+        shutil.copy(os.path.join(gallery, name), images / name)
+    first, second = sorted(os.listdir(images))[:2]
+    shutil.copy(images / first, images / ("copy_of_" + first))
+    shutil.copy(images / second, images / ("again_" + second))
+    shutil.copy(images / second, images / ("more_" + second))
+    db = str(tmp_path / "db")
+    index(db, MODEL, str(images))
+    r = cbir("duplicates", "--db", db, "--threshold", "0.9999")
+    groups = [json.loads(line) for line in r.stdout.splitlines()]
+    got = [sorted(os.path.basename(i["uri"]) for i in g["items"]) for g in groups]
+    assert got == [sorted([second, "again_" + second, "more_" + second]),
+                   sorted([first, "copy_of_" + first])]
+    assert [g["size"] for g in groups] == [3, 2] and [g["group"] for g in groups] == [0, 1]
+    only = cbir("duplicates", "--db", db, "--threshold", "0.9999", "--where",
+                "path like '%copy_of_%' or path not like '%/again_%'")
+    assert sorted(sorted(os.path.basename(i["uri"]) for i in json.loads(line)["items"])
+                  for line in only.stdout.splitlines()) == sorted(
+        [sorted([second, "more_" + second]), sorted([first, "copy_of_" + first])])
+    bad = cbir("duplicates", "--db", db, "--threshold", "2", check=False)
+    assert bad.returncode == 2
+
+
+@needs_default
 def test_reindexing_adds_nothing(default_db):
     summary = index(default_db, MODEL, os.path.join(GALLERY, "gallery"))
     assert summary["added"] == 0 and summary["updated"] == 0
