@@ -26,6 +26,15 @@ double rounded(double v, double scale) { return std::round(v * scale) / scale; }
 
 std::string thumb_url(int64_t id) { return "/api/thumb/" + std::to_string(id); }
 
+// YYYY-MM-DD, digits where digits go: a date range is spliced into a filter expression, so it
+// is checked to be exactly that (the filter compiler checks the calendar).
+bool is_date(const std::string& s) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
+    if (s[i] < '0' || s[i] > '9') return false;
+  return true;
+}
+
 }  // namespace
 
 Gallery::Gallery(const cbir_model_t* model, const cbir_collection_t* coll, Limits limits)
@@ -44,6 +53,31 @@ void Gallery::check_page(const Page& page) const {
                              " (got offset " + std::to_string(page.offset) + ", k " +
                              std::to_string(page.k) + "): refine the query instead of paging "
                              "this deep");
+  if (page.where.size() > limits_.max_filter_bytes)
+    throw HttpError(400, "the filter has " + std::to_string(page.where.size()) +
+                             " bytes; at most " + std::to_string(limits_.max_filter_bytes) +
+                             " are accepted");
+  for (const auto& [name, value] : {std::pair{"from", &page.from}, std::pair{"to", &page.to}})
+    if (!value->empty() && !is_date(*value))
+      throw HttpError(400, std::string(name) + " must be a date YYYY-MM-DD (got '" +
+                               value->substr(0, 40) + "')");
+}
+
+std::string Gallery::filter_of(const Page& page) {
+  std::string f;
+  auto add = [&f](const std::string& part) { f += (f.empty() ? "" : " and ") + part; };
+  // Alone, the filter goes as typed, so that an error's position is the user's own.
+  if (page.from.empty() && page.to.empty()) return page.where;
+  if (!page.where.empty()) add("(" + page.where + ")");
+  if (!page.from.empty()) add("taken >= '" + page.from + "'");
+  if (!page.to.empty()) add("taken <= '" + page.to + "T23:59:59'");
+  return f;
+}
+
+void Gallery::describe_filter(json& out, const Page& page) {
+  if (!page.where.empty()) out["query"]["where"] = page.where;
+  if (!page.from.empty()) out["query"]["from"] = page.from;
+  if (!page.to.empty()) out["query"]["to"] = page.to;
 }
 
 json Gallery::info() const {
@@ -105,6 +139,7 @@ json Gallery::search_text(const std::string& text, const Page& page) const {
   double embed_ms = ms_since(t0);
   json out = search_vector(query, page);
   out["query"] = {{"kind", "text"}, {"text", text}};
+  describe_filter(out, page);
   out["timing_ms"]["embed"] = rounded(embed_ms, 1e3);
   return out;
 }
@@ -133,6 +168,7 @@ json Gallery::search_image(const std::string& bytes, const Page& page) const {
                     std::string("uploaded image: ") + cbir_model_item_error(0));
   json out = search_vector(query, page);
   out["query"] = {{"kind", "image"}, {"bytes", bytes.size()}};
+  describe_filter(out, page);
   out["timing_ms"]["embed"] = rounded(embed_ms, 1e3);
   return out;
 }
@@ -144,13 +180,17 @@ json Gallery::similar(int64_t id, const Page& page) const {
   size_t n = page.offset + page.k + 1;
   std::vector<int64_t> ids(n);
   std::vector<float> scores(n);
+  const std::string filter = filter_of(page);
+  cbir_search_options_t opts = CBIR_SEARCH_OPTIONS_INIT;
+  if (!filter.empty()) opts.where = filter.c_str();
   auto t0 = std::chrono::steady_clock::now();
-  check_http(cbir_collection_search_similar(ids.data(), scores.data(), coll_, id, n, nullptr),
+  check_http(cbir_collection_search_similar(ids.data(), scores.data(), coll_, id, n, &opts),
              "item " + std::to_string(id));
   double search_ms = ms_since(t0);
   json out = results(ids, scores, page);
   out["query"] = {{"kind", "similar"}, {"id", id}, {"uri", source["uri"]},
                   {"thumb", source["thumb"]}};
+  describe_filter(out, page);
   out["timing_ms"]["embed"] = 0.0;
   out["timing_ms"]["search"] = rounded(search_ms, 1e3);
   return out;
@@ -160,9 +200,12 @@ json Gallery::search_vector(const std::vector<float>& query, const Page& page) c
   size_t n = page.offset + page.k + 1;
   std::vector<int64_t> ids(n);
   std::vector<float> scores(n);
+  const std::string filter = filter_of(page);
+  cbir_search_options_t opts = CBIR_SEARCH_OPTIONS_INIT;
+  if (!filter.empty()) opts.where = filter.c_str();
   auto t0 = std::chrono::steady_clock::now();
   check_http(cbir_collection_search(ids.data(), scores.data(), coll_, query.data(), 1,
-                                    query.size(), n, nullptr),
+                                    query.size(), n, &opts),
              "search");
   double search_ms = ms_since(t0);
   json out = results(ids, scores, page);

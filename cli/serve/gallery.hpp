@@ -13,16 +13,20 @@
 
 namespace cli::serve {
 
-// Which results to return: ranks offset+1 .. offset+k.
+// Which results to return: ranks offset+1 .. offset+k, among the items a filter expression
+// (docs/filters.md) and a capture-date range (YYYY-MM-DD, both ends included) select.
 struct Page {
   size_t k = 24;
   size_t offset = 0;
+  std::string where;
+  std::string from, to;
 };
 
 struct Limits {
   size_t max_k = 200;           // results per page
   size_t max_depth = 5000;      // offset + k: how deep paging may go
   size_t max_text_bytes = 4096; // a query text (the tokenizer keeps 52 tokens anyway)
+  size_t max_filter_bytes = 4096; // a filter expression
   size_t max_upload_bytes = 0;  // uploaded images (set by the command)
 };
 
@@ -35,6 +39,8 @@ class Gallery {
   const Limits& limits() const { return limits_; }
   // Checks a page against the limits (throws HttpError 400 naming the parameter).
   void check_page(const Page& page) const;
+  // The page's filter and date range as one filter expression ("" for none).
+  static std::string filter_of(const Page& page);
 
   // {"model": {...}, "collection": {...}, "limits": {...}, "version": "..."}
   nlohmann::json info() const;
@@ -50,6 +56,8 @@ class Gallery {
 
  private:
   nlohmann::json search_vector(const std::vector<float>& query, const Page& page) const;
+  // Adds the page's filter to the results' "query" object.
+  static void describe_filter(nlohmann::json& out, const Page& page);
   nlohmann::json results(const std::vector<int64_t>& ids, const std::vector<float>& scores,
                          const Page& page) const;
 

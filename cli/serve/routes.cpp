@@ -124,6 +124,9 @@ Page page_from(const httplib::Request& req, const Gallery& gallery) {
   if (param(req, "k", &v)) page.k = parse_count("k", v, 1, gallery.limits().max_k);
   if (param(req, "offset", &v))
     page.offset = parse_count("offset", v, 0, gallery.limits().max_depth);
+  param(req, "where", &page.where);
+  param(req, "from", &page.from);
+  param(req, "to", &page.to);
   return page;
 }
 
@@ -145,13 +148,16 @@ json search_json(const std::string& body, const Gallery& gallery) {
       if (!value.is_string()) throw HttpError(400, "\"q\" must be a string");
       text = value.get<std::string>();
       has_text = true;
+    } else if (key == "where" || key == "from" || key == "to") {
+      if (!value.is_string()) throw HttpError(400, "\"" + key + "\" must be a string");
+      (key == "where" ? page.where : key == "from" ? page.from : page.to) = value.get<std::string>();
     } else if (key == "k" || key == "offset") {
       if (!value.is_number_unsigned())
         throw HttpError(400, "\"" + key + "\" must be a whole number");
       size_t n = value.get<size_t>();
       (key == "k" ? page.k : page.offset) = n;
     } else {
-      throw HttpError(400, "unknown field \"" + key + "\" (expected q, k, offset)");
+      throw HttpError(400, "unknown field \"" + key + "\" (expected q, k, offset, where, from, to)");
     }
   }
   if (!has_text) throw HttpError(400, "missing \"q\": the text to search for");

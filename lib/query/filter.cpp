@@ -42,7 +42,7 @@ const char* type_name(Type t) {
     case Type::integer: return "an integer";
     case Type::real: return "a number";
     case Type::text: return "a string";
-    case Type::time: return "a time (seconds since 1970, or 'YYYY-MM-DD[THH:MM[:SS]]' in UTC)";
+    case Type::time: return "a time (seconds since 1970, or 'YYYY-MM-DD[THH:MM[:SS]]')";
   }
   return "a value";
 }

@@ -1,7 +1,8 @@
 // The gallery in a real browser: Debian's chromium, headless, driven by playwright-core.
 // Indexes a gallery with `cbir index`, starts `cbir serve` on it, then in the page: a Chinese and
 // an English text query (their expected shapes must come first), an image upload (the image
-// itself, then its kind), "more like this" on a result, the next page; screenshots go to --out.
+// itself, then its kind), "more like this" on a result, the next page, the filter box and date
+// range; screenshots go to --out.
 //
 // usage: node browser_test.mjs --cbir BIN --model BUNDLE --data DIR --out DIR [--class red_circle]
 //   DIR (examples/data) holds gallery/<colour>_<shape>_<n>.jpg and queries.tsv (colour, shape,
@@ -175,6 +176,33 @@ try {
   await page.goBack();
   await page.waitForFunction(() => document.getElementById("range").textContent.startsWith("1–"));
   check(true, "back: the first page again");
+
+  // The filter box and the date range narrow the text search.
+  const colour = uploadClass.split("_")[0];
+  const filtered = await results("text", async () => {
+    await page.fill("[data-testid=search-input]", en);
+    await page.fill("[data-testid=where-input]", `path like '%/${colour}_%'`);
+    await page.press("[data-testid=search-input]", "Enter");
+  });
+  check(filtered.length > 0 && filtered.every((h) => path.basename(h.uri).startsWith(`${colour}_`)),
+    `filter "path like '%/${colour}_%'": only ${colour} pictures (${filtered.length})`);
+  check(page.url().includes("where="), "filter: in the address");
+  await page.screenshot({ path: path.join(out, "serve-filter.png") });
+  const answered = page.waitForResponse((r) => /\/api\/search\b/.test(r.url()));
+  await page.fill("[data-testid=from-input]", "2020-01-01");
+  await page.press("[data-testid=search-input]", "Enter");
+  const dated = await (await answered).json();
+  await page.waitForSelector("#results[data-state=empty]", { state: "attached" });
+  check(dated.results.length === 0 && dated.query.from === "2020-01-01",
+    "date range: the gallery's pictures carry no capture time, so none is taken after 2020");
+  const wrong = page.waitForResponse((r) => /\/api\/search\b/.test(r.url()));
+  await page.fill("[data-testid=from-input]", "");
+  await page.fill("[data-testid=where-input]", "width >");
+  await page.press("[data-testid=search-input]", "Enter");
+  check((await wrong).status() === 400, "a malformed filter: 400");
+  await page.waitForSelector("[data-testid=error]:not([hidden])");
+  check((await page.textContent("[data-testid=error]")).includes("at position"),
+    "a malformed filter: the error says where");
 } catch (e) {
   check(false, `the walk through the page finished: ${e.message}`);
   await page.screenshot({ path: path.join(out, "serve-failure.png"), fullPage: true })

@@ -60,17 +60,27 @@ function navigate(params) {
   else location.hash = hash;
 }
 
+// The filter box and the date range, as request parameters (only those filled in).
+const FILTERS = ["where", "from", "to"];
+function filters() {
+  const f = {};
+  for (const name of FILTERS) if ($(name).value.trim()) f[name] = $(name).value.trim();
+  return f;
+}
+
 function fromHash() {
   const p = new URLSearchParams(location.hash.slice(1));
   const k = parseInt(p.get("k"), 10) || perPage();
   const offset = Math.max(0, parseInt(p.get("offset"), 10) || 0);
-  if (p.has("q")) return { kind: "text", q: p.get("q"), k, offset };
-  if (p.has("like")) return { kind: "similar", id: p.get("like"), k, offset };
+  const f = {};
+  for (const name of FILTERS) if (p.has(name)) f[name] = p.get(name);
+  if (p.has("q")) return { kind: "text", q: p.get("q"), k, offset, filters: f };
+  if (p.has("like")) return { kind: "similar", id: p.get("like"), k, offset, filters: f };
   return null;
 }
 
 function request(search) {
-  const page = new URLSearchParams({ k: search.k, offset: search.offset });
+  const page = new URLSearchParams({ k: search.k, offset: search.offset, ...search.filters });
   if (search.kind === "text") {
     page.set("q", search.q);
     return [`/api/search?${page}`, undefined];
@@ -88,6 +98,7 @@ async function run(search) {
   current = search;
   const mine = ++sequence;
   $("q").value = search.kind === "text" ? search.q : "";
+  for (const name of FILTERS) $(name).value = search.filters[name] || "";
   if ([...$("k").options].some((o) => o.value === String(search.k))) $("k").value = search.k;
   $("results").dataset.state = "loading";
   showError("");
@@ -108,9 +119,12 @@ function describe(search, answer) {
   const timing = q.kind === "similar"
     ? `search ${t.search} ms`
     : `embedding ${t.embed} ms, search ${t.search} ms`;
-  if (q.kind === "text") return `Best matches for “${q.text}” · ${timing}`;
-  if (q.kind === "similar") return `More like ${basename(q.uri)} (#${q.id}) · ${timing}`;
-  return `Images like ${search.file.name || "the uploaded image"} · ${timing}`;
+  const filtered = [q.where && `where ${q.where}`, q.from && `taken from ${q.from}`,
+                    q.to && `to ${q.to}`].filter(Boolean).join(", ");
+  const among = filtered ? ` (${filtered})` : "";
+  if (q.kind === "text") return `Best matches for “${q.text}”${among} · ${timing}`;
+  if (q.kind === "similar") return `More like ${basename(q.uri)} (#${q.id})${among} · ${timing}`;
+  return `Images like ${search.file.name || "the uploaded image"}${among} · ${timing}`;
 }
 
 function render(search, answer) {
@@ -130,7 +144,7 @@ function render(search, answer) {
     name.textContent = basename(r.uri);
     name.title = r.uri;
     card.querySelector(".like").addEventListener("click", () =>
-      navigate({ like: r.id, k: search.k, offset: 0 }));
+      navigate({ like: r.id, k: search.k, offset: 0, ...filters() }));
     list.appendChild(card);
   }
   list.dataset.state = answer.results.length ? "ready" : "empty";
@@ -155,11 +169,13 @@ function render(search, answer) {
 }
 
 // The search on screen again, with another page size or offset.
+// The filters in force are those in the boxes now.
 function rerun(k, offset) {
   if (!current) return;
-  if (current.kind === "image") run({ ...current, k, offset });
-  else if (current.kind === "text") navigate({ q: current.q, k, offset });
-  else navigate({ like: current.id, k, offset });
+  const f = filters();
+  if (current.kind === "image") run({ ...current, k, offset, filters: f });
+  else if (current.kind === "text") navigate({ q: current.q, k, offset, ...f });
+  else navigate({ like: current.id, k, offset, ...f });
 }
 
 function page(direction) {
@@ -171,13 +187,14 @@ function searchImage(file) {
   if (uploadUrl) URL.revokeObjectURL(uploadUrl);
   uploadUrl = URL.createObjectURL(file);
   history.replaceState(null, "", location.pathname);
-  run({ kind: "image", file, k: perPage(), offset: 0 });
+  run({ kind: "image", file, k: perPage(), offset: 0, filters: filters() });
 }
 
 $("search").addEventListener("submit", (event) => {
   event.preventDefault();
   const q = $("q").value.trim();
-  if (q) navigate({ q, k: perPage(), offset: 0 });
+  if (q) navigate({ q, k: perPage(), offset: 0, ...filters() });
+  else if (current) rerun(perPage(), 0);
 });
 $("upload").addEventListener("change", (event) => {
   searchImage(event.target.files[0]);
