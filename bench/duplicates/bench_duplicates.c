@@ -80,6 +80,7 @@ static void make(const char* dir, size_t n, const char* spec) {
 }
 
 int main(int argc, char** argv) {
+  setvbuf(stdout, NULL, _IOLBF, 0); /* lines as they come, also into a file */
   size_t n = 100000;
   const char* spec = "flat";
   const char* dir = "bench/out/duplicates-collection";
@@ -90,6 +91,8 @@ int main(int argc, char** argv) {
   }
   char path[4096];
   snprintf(path, sizeof path, "%s-%zu-%s", dir, n, spec);
+  for (char* p = path + strlen(dir); *p; ++p) /* a folder name without ':' or ',' */
+    if (*p == ':' || *p == ',' || *p == '=') *p = '_';
   struct stat st;
   if (stat(path, &st) != 0) {
     double t0 = now_s();

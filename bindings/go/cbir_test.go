@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"cbir"
 )
@@ -600,5 +601,72 @@ func TestTokenizersGiveTheVocabularysIDs(t *testing.T) {
 	m2.Close()
 	if _, err := lent.Tokens("red"); !errors.Is(err, cbir.ErrClosed) {
 		t.Fatalf("a closed model's tokenizer: %v", err)
+	}
+}
+
+func TestAttributesPhotoFactsDuplicatesAndCompositeQueries(t *testing.T) {
+	m := openModel(t)
+	c := newCollection(t, m)
+	v, err := m.EmbedTexts([]string{"a red circle", "a blue square", "a green star"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := c.Add([]cbir.Item{{URI: "a"}, {URI: "b"}, {URI: "a-copy"}}, [][]float32{v[0], v[1], v[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := time.Date(2024, 7, 14, 16, 30, 0, 0, time.UTC)
+	changed, err := c.SetAttrs(map[int64]map[string]interface{}{
+		ids[0]: {"album": "Rome", "stars": 5, "fav": true, "seen": seen, "w": 0.5},
+		ids[1]: {"stars": int64(2)},
+	})
+	if err != nil || changed != 6 {
+		t.Fatalf("SetAttrs: %d %v", changed, err)
+	}
+	got, err := c.Attrs(ids[0])
+	if err != nil || got["album"] != "Rome" || got["stars"] != int64(5) || got["fav"] != true ||
+		!got["seen"].(time.Time).Equal(seen) || got["w"] != 0.5 {
+		t.Fatalf("Attrs: %v %v", got, err)
+	}
+	hits, err := c.Search(v[1], 3, &cbir.SearchOptions{Where: "attr.stars >= 4"})
+	if err != nil || len(hits) != 1 || hits[0].ID != ids[0] {
+		t.Fatalf("where attr.stars >= 4: %v %v", hits, err)
+	}
+	if _, err := c.SetAttrs(map[int64]map[string]interface{}{999: {"x": 1}}); !errors.Is(err, cbir.ErrNotFound) {
+		t.Fatalf("SetAttrs on a missing item: %v", err)
+	}
+	if _, err := c.SetAttrs(map[int64]map[string]interface{}{ids[0]: {"x": []int{1}}}); !errors.Is(err, cbir.ErrInvalid) {
+		t.Fatalf("SetAttrs with a slice: %v", err)
+	}
+	if n, err := c.SetAttrs(map[int64]map[string]interface{}{ids[0]: {"stars": nil}}); err != nil || n != 1 {
+		t.Fatalf("remove an attribute: %d %v", n, err)
+	}
+	if p, err := c.Photo(ids[0]); err != nil || p.Format != "" || p.Taken != nil || p.Lat != nil {
+		t.Fatalf("Photo of an added item: %+v %v", p, err)
+	}
+	groups, err := c.Duplicates(0.999, nil)
+	if err != nil || len(groups) != 1 || len(groups[0]) != 2 || groups[0][0] != ids[0] || groups[0][1] != ids[2] {
+		t.Fatalf("Duplicates: %v %v", groups, err)
+	}
+	// A composite query: the weighted sum of its parts' unit vectors, normalised.
+	item := ids[1]
+	q, err := cbir.ComposeQuery([]cbir.QueryPart{{Text: "a red circle", Weight: 1},
+		{Item: &item, Weight: -0.5}, {Vector: v[2], Weight: 0.25}}, m, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var norm float64
+	for d := range q {
+		want := float64(v[0][d]) - 0.5*float64(v[1][d]) + 0.25*float64(v[2][d])
+		norm += want * want
+	}
+	for d := range q {
+		want := (float64(v[0][d]) - 0.5*float64(v[1][d]) + 0.25*float64(v[2][d])) / math.Sqrt(norm)
+		if math.Abs(float64(q[d])-want) > 1e-5 {
+			t.Fatalf("ComposeQuery[%d] = %v, want %v", d, q[d], want)
+		}
+	}
+	if _, err := cbir.ComposeQuery([]cbir.QueryPart{{Text: "x", Weight: 1}, {Text: "x", Weight: -1}}, m, nil); !errors.Is(err, cbir.ErrInvalid) {
+		t.Fatalf("parts that cancel out: %v", err)
 	}
 }

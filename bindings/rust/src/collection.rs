@@ -434,7 +434,7 @@ impl std::fmt::Debug for Collection {
 }
 
 /// Copies `n` values the library allocated, then releases them with cbir_free().
-unsafe fn take<T: Copy>(p: *mut T, n: usize) -> Vec<T> {
+pub(crate) unsafe fn take<T: Copy>(p: *mut T, n: usize) -> Vec<T> {
     let v = if p.is_null() { Vec::new() } else { std::slice::from_raw_parts(p, n).to_vec() };
     ffi::cbir_free(p as *mut c_void);
     v
@@ -442,7 +442,7 @@ unsafe fn take<T: Copy>(p: *mut T, n: usize) -> Vec<T> {
 
 /// The C options for `o`, and the owned strings (prefix, filter) they point into.
 type OwnedStrings = (Option<std::ffi::CString>, Option<std::ffi::CString>);
-fn search_options(o: &SearchOptions<'_>) -> Result<(ffi::cbir_search_options_t, OwnedStrings)> {
+pub(crate) fn search_options(o: &SearchOptions<'_>) -> Result<(ffi::cbir_search_options_t, OwnedStrings)> {
     let prefix = c_opt(o.uri_prefix, "uri_prefix")?;
     let filter = c_opt(o.filter, "filter")?;
     let mut opts: ffi::cbir_search_options_t = unsafe { std::mem::zeroed() };

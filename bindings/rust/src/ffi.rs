@@ -88,6 +88,41 @@ pub struct cbir_item_t {
 }
 
 #[repr(C)]
+pub struct cbir_photo_t {
+    pub format: *const c_char,
+    pub has_taken: i32,
+    pub taken: i64,
+    pub has_offset: i32,
+    pub offset_minutes: i32,
+    pub make: *const c_char,
+    pub model: *const c_char,
+    pub has_location: i32,
+    pub lat: f64,
+    pub lon: f64,
+}
+
+#[repr(C)]
+pub struct cbir_attr_t {
+    pub id: i64,
+    pub key: *const c_char,
+    pub type_: i32,
+    pub int_value: i64,
+    pub float_value: f64,
+    pub string_value: *const c_char,
+}
+
+#[repr(C)]
+pub struct cbir_query_part_t {
+    pub kind: i32,
+    pub weight: f32,
+    pub text: *const c_char,
+    pub data: *const c_void,
+    pub size: usize,
+    pub vector: *const f32,
+    pub id: i64,
+}
+
+#[repr(C)]
 pub struct cbir_search_options_t {
     pub version: u32,
     pub min_score: f32,
@@ -320,6 +355,35 @@ extern "C" {
         dim: usize,
         min_score: f32,
         opts: *const cbir_search_options_t,
+    ) -> c_int;
+    pub fn cbir_collection_duplicates(
+        out_ids: *mut *mut i64,
+        out_offsets: *mut *mut usize,
+        out_groups: *mut usize,
+        coll: *const cbir_collection_t,
+        min_score: f32,
+        opts: *const cbir_search_options_t,
+    ) -> c_int;
+    pub fn cbir_collection_get_photo(out: *mut *mut cbir_photo_t, coll: *const cbir_collection_t, id: i64) -> c_int;
+    pub fn cbir_collection_set_attrs(
+        out_changed: *mut usize,
+        coll: *mut cbir_collection_t,
+        attrs: *const cbir_attr_t,
+        n: usize,
+    ) -> c_int;
+    pub fn cbir_collection_get_attrs(
+        out: *mut *mut cbir_attr_t,
+        out_n: *mut usize,
+        coll: *const cbir_collection_t,
+        id: i64,
+    ) -> c_int;
+    pub fn cbir_query_compose(
+        out: *mut f32,
+        dim: usize,
+        model: *const cbir_model_t,
+        coll: *const cbir_collection_t,
+        parts: *const cbir_query_part_t,
+        n: usize,
     ) -> c_int;
     pub fn cbir_collection_commit(coll: *mut cbir_collection_t) -> c_int;
     pub fn cbir_collection_save(coll: *mut cbir_collection_t) -> c_int;

@@ -22,6 +22,7 @@
 //! Linking: `build.rs` uses `CBIR_LIB_DIR` (the folder holding `libcbir.so`) when set, else
 //! `pkg-config cbir`.
 
+mod attributes;
 mod collection;
 mod error;
 mod ffi;
@@ -31,6 +32,7 @@ mod model;
 mod strings;
 mod tokenizer;
 
+pub use attributes::{compose_query, AttrValue, Photo, QueryPart};
 pub use collection::{Collection, CollectionInfo, CollectionOptions, Hit, Item, SearchOptions};
 pub use error::{Error, ErrorKind, Result};
 pub use ingest::{Failure, IngestOptions, IngestReport, Progress};
@@ -80,6 +82,9 @@ pub fn __struct_sizes() -> Vec<(&'static str, usize)> {
         ("cbir_collection_options_t", size_of::<ffi::cbir_collection_options_t>()),
         ("cbir_item_t", size_of::<ffi::cbir_item_t>()),
         ("cbir_search_options_t", size_of::<ffi::cbir_search_options_t>()),
+        ("cbir_photo_t", size_of::<ffi::cbir_photo_t>()),
+        ("cbir_attr_t", size_of::<ffi::cbir_attr_t>()),
+        ("cbir_query_part_t", size_of::<ffi::cbir_query_part_t>()),
         ("cbir_collection_info_t", size_of::<ffi::cbir_collection_info_t>()),
         ("cbir_ingest_progress_t", size_of::<ffi::cbir_ingest_progress_t>()),
         ("cbir_ingest_options_t", size_of::<ffi::cbir_ingest_options_t>()),

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use cbir::{
-    Collection, CollectionOptions, ErrorKind, IngestOptions, Item, Model, ModelOptions,
+    compose_query, AttrValue, Collection, CollectionOptions, QueryPart, ErrorKind, IngestOptions, Item, Model, ModelOptions,
     PixelFormat, Pixels, Progress, SearchOptions, Towers,
 };
 
@@ -443,4 +443,50 @@ fn tokenizers_give_the_vocabularys_ids() {
     assert_eq!(cbir::Tokenizer::open(dir.join("none.txt"), true).unwrap_err().kind(), ErrorKind::NotFound);
     fs::write(dir.join("vocab.txt"), "a\nb\n").unwrap();
     assert_eq!(cbir::Tokenizer::open(dir.join("vocab.txt"), true).unwrap_err().kind(), ErrorKind::Corrupt);
+}
+
+#[test]
+fn attributes_photo_facts_duplicates_and_composite_queries() {
+    let model = match model() {
+        Some(m) => m,
+        None => return,
+    };
+    let dir = scratch("attrs");
+    let coll = Collection::open(dir.join("c"), &CollectionOptions::for_model(&model)).unwrap();
+    let v = model.embed_texts(&["a red circle", "a blue square", "a green star"]).unwrap();
+    let ids = coll.add(&[Item::new("a"), Item::new("b"), Item::new("a-copy")],
+                       &[v[0].clone(), v[1].clone(), v[0].clone()]).unwrap();
+    let changed = coll.set_attrs(&[
+        (ids[0], "album", Some(AttrValue::String("Rome".into()))),
+        (ids[0], "stars", Some(AttrValue::Int(5))),
+        (ids[0], "fav", Some(AttrValue::Bool(true))),
+        (ids[1], "seen", Some(AttrValue::Time(1_700_000_000))),
+        (ids[1], "w", Some(AttrValue::Float(0.5))),
+    ]).unwrap();
+    assert_eq!(changed, 5);
+    assert_eq!(coll.attrs(ids[0]).unwrap(), vec![
+        ("album".to_string(), AttrValue::String("Rome".into())),
+        ("fav".to_string(), AttrValue::Bool(true)),
+        ("stars".to_string(), AttrValue::Int(5)),
+    ]);
+    let only = SearchOptions { filter: Some("attr.stars >= 4 or attr.seen < '2024-01-01'"), ..Default::default() };
+    let mut found: Vec<i64> = coll.search(&v[2], 3, &only).unwrap().iter().map(|h| h.id).collect();
+    found.sort();
+    assert_eq!(found, vec![ids[0], ids[1]]);
+    assert_eq!(coll.set_attrs(&[(999, "x", Some(AttrValue::Int(1)))]).unwrap_err().kind(), ErrorKind::NotFound);
+    assert_eq!(coll.set_attrs(&[(ids[0], "stars", None)]).unwrap(), 1);
+    let photo = coll.photo(ids[0]).unwrap();
+    assert_eq!((photo.format.as_str(), photo.taken, photo.location), ("", None, None));
+    assert_eq!(coll.duplicates(0.999, &SearchOptions::default()).unwrap(), vec![vec![ids[0], ids[2]]]);
+
+    let q = compose_query(&[(QueryPart::Text("a red circle"), 1.0), (QueryPart::Item(ids[1]), -0.5),
+                            (QueryPart::Vector(&v[2]), 0.25)], Some(&model), Some(&coll)).unwrap();
+    let want: Vec<f32> = (0..model.dim()).map(|d| v[0][d] - 0.5 * v[1][d] + 0.25 * v[2][d]).collect();
+    let norm = want.iter().map(|x| x * x).sum::<f32>().sqrt();
+    for (got, want) in q.iter().zip(&want) {
+        assert!((got - want / norm).abs() < 1e-5, "{} vs {}", got, want / norm);
+    }
+    let cancel = compose_query(&[(QueryPart::Text("x"), 1.0), (QueryPart::Text("x"), -1.0)], Some(&model), None);
+    assert_eq!(cancel.unwrap_err().kind(), ErrorKind::InvalidArgument);
+    coll.close().unwrap();
 }
