@@ -1,4 +1,4 @@
-// Kill at random: a helper process runs a deterministic script of adds, removals, upserts,
+// Kill at random: a helper process runs a deterministic script of adds, attribute writes, removals, upserts,
 // commits, saves and rebuilds on one collection and is killed with SIGKILL at a random moment,
 // over and over. After every kill the collection must open and hold exactly what the last
 // commit made -- nothing lost, nothing extra -- and answer searches for it.
@@ -126,6 +126,16 @@ void check_holds_exactly(cbir_collection_t* c, const State& expected) {
     REQUIRE(it != expected.end());  // nothing that was not committed
     ok(cbir_collection_get_vector(v.data(), KILL_DIM, c, id));
     CHECK(cosine(v, it->second) > 0.99999f);
+    // Attributes were committed with their items: "s<s>-<j>" has step = s exactly when j is even.
+    cbir_attr_t* attrs = nullptr;
+    size_t n_attrs = 0;
+    ok(cbir_collection_get_attrs(&attrs, &n_attrs, c, id));
+    if (uri[0] == 's') {
+      const long s = std::stol(uri.substr(1)), j = std::stol(uri.substr(uri.find('-') + 1));
+      CHECK(n_attrs == (j % 2 == 0 ? 1u : 0u));
+      if (n_attrs == 1) CHECK(attrs[0].int_value == s);
+    }
+    cbir_free(attrs);
     // The index agrees with the catalog: the item's own vector finds it.
     auto r = search(c, it->second.data(), 1, KILL_DIM, 3);
     CHECK(r.scores[0] > 0.9999f);
@@ -136,7 +146,7 @@ void check_holds_exactly(cbir_collection_t* c, const State& expected) {
 
 }  // namespace
 
-TEST_CASE("SIGKILL at random moments: exactly the committed items survive") {
+TEST_CASE("SIGKILL at random moments: exactly the committed items survive, with their attributes") {
   const char* iters_env = std::getenv("CBIR_KILL_ITERATIONS");
   const char* seed_env = std::getenv("CBIR_KILL_SEED");
   const int iterations = iters_env ? std::atoi(iters_env) : 100;

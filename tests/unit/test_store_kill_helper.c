@@ -57,7 +57,19 @@ int main(int argc, char** argv) {
       items[j].uri = uris[j];
       kill_vector(vecs + j * KILL_DIM, step, j, 0);
     }
-    check(cbir_collection_add(NULL, c, items, vecs, KILL_BATCH, KILL_DIM), "add");
+    {
+      int64_t ids[KILL_BATCH];
+      cbir_attr_t attrs[KILL_BATCH / 2];
+      check(cbir_collection_add(ids, c, items, vecs, KILL_BATCH, KILL_DIM), "add");
+      for (j = 0; j < KILL_BATCH; j += 2) {
+        attrs[j / 2] = (cbir_attr_t){0};
+        attrs[j / 2].id = ids[j];
+        attrs[j / 2].key = "step";
+        attrs[j / 2].type = CBIR_ATTR_INT;
+        attrs[j / 2].int_value = step;
+      }
+      check(cbir_collection_set_attrs(NULL, c, attrs, KILL_BATCH / 2), "set_attrs");
+    }
     for (j = 0; step >= 2 && j < KILL_BATCH; j += 4) {
       snprintf(uri, sizeof uri, "s%ld-%d", step - 2, j);
       check(cbir_collection_remove_uri(c, uri), "remove");

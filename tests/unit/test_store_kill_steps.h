@@ -1,6 +1,7 @@
 /* The kill test's script, shared by the helper that runs it and the test that checks what
  * survived. Step s, in one transaction:
- *   add "s<s>-<j>" for j < KILL_BATCH (vector kill_vector(s, j, 0));
+ *   add "s<s>-<j>" for j < KILL_BATCH (vector kill_vector(s, j, 0)), and give those with an
+ *   even j the attribute "step" = s (an integer);
  *   remove "s<s-2>-<j>" for j % 4 == 0;
  *   upsert "s<s-1>-1" with kill_vector(s - 1, 1, s);
  *   upsert "progress" with payload "<s>" (vector kill_vector(-1, 0, s));
