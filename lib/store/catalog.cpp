@@ -488,10 +488,11 @@ std::vector<int64_t> Catalog::ids_where(const SqlCondition& condition) {
   // A collection not yet opened by a writer of this version lacks the photo columns and the
   // attributes: its items then read as having none.
   const bool photo = has_photo_columns();
-  const std::string from =
-      photo ? "items" : std::string("(SELECT *, ") + kPhotoNulls + " FROM items)";
-  std::string sql = "SELECT id FROM " + from + " WHERE " + condition.sql + " ORDER BY id";
-  if (!photo && condition.sql.find("attrs") != std::string::npos) return {};
+  const std::string sql =
+      photo ? "SELECT id FROM items WHERE " + condition.sql + " ORDER BY id"
+            : std::string("WITH attrs(id, key, type, value) AS (SELECT NULL, NULL, NULL, NULL "
+                          "WHERE 0) SELECT id FROM (SELECT *, ") +
+                  kPhotoNulls + " FROM items) WHERE " + condition.sql + " ORDER BY id";
   Stmt s(db_, sql.c_str());
   int at = 1;
   for (const auto& p : condition.params)

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <sqlite3.h>
+
 #include "store/collection.hpp"
 #include "test_store_util.hpp"
 
@@ -301,4 +303,48 @@ TEST_CASE("photo facts and attributes read back through the C API, typed") {
   cbir_free(a);
   cbir_attr_t w = attr(ids[6], "x", CBIR_ATTR_INT);
   CHECK(cbir_collection_set_attrs(nullptr, ro.get(), &w, 1) == CBIR_EINVAL);
+}
+
+TEST_CASE("a collection made before photo facts and attributes opens, reads none, and gains them") {
+  TempDir dir;
+  const std::string path = dir.sub("old");
+  const auto vecs = unit_vectors(3, kDim, 4);
+  {
+    auto c = create(path, kDim);
+    add(c.get(), {"/a", "/b", "/c"}, vecs, kDim);
+  }
+  // The schema of a release before them: no photo columns, no attrs table.
+  {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open((path + "/catalog.sqlite").c_str(), &db) == SQLITE_OK);
+    for (const char* column : {"format", "taken", "taken_offset", "make", "model", "lat", "lon"}) {
+      const std::string sql = std::string("ALTER TABLE items DROP COLUMN ") + column;
+      REQUIRE(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+    }
+    REQUIRE(sqlite3_exec(db, "DROP TABLE attrs", nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+  }
+  {  // A reader: no facts, no attributes, filters on them select nothing; the rest works.
+    auto ro = open(path, CBIR_OPEN_READONLY);
+    CHECK(selected(ro.get(), "make = 'Apple' or attr.x = 1 or near(0, 0, 20000)").empty());
+    CHECK(selected(ro.get(), "not make = 'Apple'").size() == 3);
+    CHECK(selected(ro.get(), "not attr.x = 1").size() == 3);
+    CHECK(selected(ro.get(), "path like '/b'").size() == 1);
+    cbir_photo_t* p = nullptr;
+    ok(cbir_collection_get_photo(&p, ro.get(), 1));
+    CHECK(std::string(p->format).empty());
+    cbir_free(p);
+    cbir_attr_t* a = nullptr;
+    size_t n = 9;
+    ok(cbir_collection_get_attrs(&a, &n, ro.get(), 1));
+    CHECK(n == 0);
+  }
+  {  // A writer adds the columns and the table; attributes then work.
+    auto w = open(path);
+    cbir_attr_t a = attr(1, "album", CBIR_ATTR_STRING);
+    a.string_value = "Rome";
+    ok(cbir_collection_set_attrs(nullptr, w.get(), &a, 1));
+    CHECK(selected(w.get(), "attr.album = 'Rome'") == std::set<int64_t>{1});
+    ok(cbir_collection_verify(w.get()));
+  }
 }
