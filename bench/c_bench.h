@@ -14,13 +14,13 @@
 
 #define DIM 512
 
-static double now_ms(void) {
+static inline double now_ms(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
   return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
 }
 
-static void check(int st, const char* what) {
+static inline void check(int st, const char* what) {
   if (st != CBIR_OK) {
     fprintf(stderr, "bench: %s: %s\n", what, cbir_last_error());
     exit(1);
@@ -29,7 +29,7 @@ static void check(int st, const char* what) {
 
 /* Deterministic pseudo-random numbers in [-0.5, 0.5) (xorshift). */
 static unsigned long long rng_state = 88172645463325252ULL;
-static float uniform(void) {
+static inline float uniform(void) {
   rng_state ^= rng_state << 13;
   rng_state ^= rng_state >> 7;
   rng_state ^= rng_state << 17;
@@ -37,7 +37,7 @@ static float uniform(void) {
 }
 
 /* A random unit vector of DIM floats. */
-static void random_unit(float* v) {
+static inline void random_unit(float* v) {
   double s = 0;
   for (int j = 0; j < DIM; ++j) {
     v[j] = uniform();
@@ -50,7 +50,7 @@ static void random_unit(float* v) {
  * vector (DIM floats; the previous item's is just before it when i % 10000 > 0) and facts (its
  * uri is set already); then commits, rebuilds to `spec` unless it is "flat", and saves. */
 typedef void (*bench_fill_fn)(size_t i, float* vector, cbir_item_t* item);
-static void make_collection(const char* dir, size_t n, const char* spec, const char* fingerprint,
+static inline void make_collection(const char* dir, size_t n, const char* spec, const char* fingerprint,
                             bench_fill_fn fill) {
   cbir_collection_options_t o = CBIR_COLLECTION_OPTIONS_INIT;
   o.flags = CBIR_OPEN_CREATE;
