@@ -7,5 +7,7 @@ cbir_unit_test(test_photo_attrs SOURCES unit/test_photo_attrs.cpp)
 cbir_unit_test(test_query_compose SOURCES unit/test_query_compose.cpp)
 # Duplicate groups against every pair's reference closure.
 cbir_unit_test(test_query_duplicates SOURCES unit/test_query_duplicates.cpp)
+# Fusion of several spaces' rankings against their definitions.
+cbir_unit_test(test_query_fusion SOURCES unit/test_query_fusion.cpp)
 set_tests_properties(test_query_filter test_photo_attrs test_query_compose test_query_duplicates
-  PROPERTIES LABELS "unit;query")
+  test_query_fusion PROPERTIES LABELS "unit;query")
