@@ -38,7 +38,7 @@ int cmd_duplicates(int argc, char** argv) {
   size_t* offsets = nullptr;
   size_t groups = 0;
   check(cbir_collection_duplicates(&ids, &offsets, &groups, coll.get(),
-                                   static_cast<float>(threshold), &opts));
+                                   static_cast<float>(threshold), &opts, nullptr, nullptr));
   std::unique_ptr<int64_t, void (*)(void*)> own_ids(ids, cbir_free);
   std::unique_ptr<size_t, void (*)(void*)> own_offsets(offsets, cbir_free);
   std::vector<size_t> order(groups);  // largest first, then by first id

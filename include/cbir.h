@@ -713,10 +713,15 @@ CBIR_API int cbir_collection_range_search(int64_t** out_ids, float** out_scores,
  * members of *out_groups groups of two or more: group g is (*out_ids)[(*out_offsets)[g]] up to
  * (*out_offsets)[g + 1] (exclusive), ids ascending, groups by their first id; *out_offsets
  * has *out_groups + 1 entries. Release both with cbir_free() (NULL when there are no groups).
- * Errors: as cbir_collection_search(), and CBIR_EINVAL for a non-finite min_score. */
+ * `progress` (may be NULL) is called on the calling thread after every 256 items with how many
+ * were looked at of how many; returning nonzero cancels (CBIR_ECANCELLED, no groups).
+ * Errors: as cbir_collection_search(), CBIR_EINVAL for a non-finite min_score,
+ * CBIR_ECANCELLED. */
+typedef int (*cbir_count_fn)(void* user, uint64_t done, uint64_t total);
 CBIR_API int cbir_collection_duplicates(int64_t** out_ids, size_t** out_offsets,
                                         size_t* out_groups, const cbir_collection_t* coll,
-                                        float min_score, const cbir_search_options_t* opts);
+                                        float min_score, const cbir_search_options_t* opts,
+                                        cbir_count_fn progress, void* progress_user);
 
 /* Makes every change before it durable. Writer. Errors: CBIR_EIO, CBIR_EINVAL (read-only). */
 CBIR_API int cbir_collection_commit(cbir_collection_t* coll);

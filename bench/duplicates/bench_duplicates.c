@@ -81,7 +81,7 @@ int main(int argc, char** argv) {
   size_t* offsets = NULL;
   size_t groups = 0;
   t0 = now_ms() / 1e3;
-  check(cbir_collection_duplicates(&gids, &offsets, &groups, c, 0.95f, NULL), "duplicates");
+  check(cbir_collection_duplicates(&gids, &offsets, &groups, c, 0.95f, NULL, NULL, NULL), "duplicates");
   const double dup = now_ms() / 1e3 - t0;
   size_t members = groups ? offsets[groups] : 0;
   printf("duplicates (threshold 0.95): %zu groups, %zu items, %.1f s = %.2fx the reference, "

@@ -58,7 +58,7 @@ def build_bench(tmp):
     sources += sorted(os.path.join(ROOT, "lib", "image", f) for f in os.listdir(os.path.join(ROOT, "lib", "image"))
                       if f.endswith(".cpp") and f not in optional)
     subprocess.run(["c++", "-std=c++17", "-O2", "-DNDEBUG", "-I", os.path.join(ROOT, "include"),
-                    "-I", os.path.join(ROOT, "lib"), *sources, "-o", exe, "-lturbojpeg", "-pthread"],
+                    "-I", os.path.join(ROOT, "lib"), *sources, "-o", exe, "-lturbojpeg", "-lexif", "-pthread"],
                    check=True)
     return exe
 

@@ -151,7 +151,7 @@ func (c *Collection) Duplicates(minScore float32, opts *SearchOptions) ([][]int6
 		var ids *C.int64_t
 		var offsets *C.size_t
 		var n C.size_t
-		s := C.cbir_collection_duplicates(&ids, &offsets, &n, p, C.float(minScore), o)
+		s := C.cbir_collection_duplicates(&ids, &offsets, &n, p, C.float(minScore), o, nil, nil)
 		if s != 0 || n == 0 {
 			return s
 		}

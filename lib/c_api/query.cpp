@@ -1,6 +1,7 @@
 // The C API of composite queries: each part's vector through the model or the collection,
 // summed by lib/query's weighted_sum.
 #include <algorithm>
+#include <functional>
 #include <cstdlib>
 #include <new>
 #include <string>
@@ -84,7 +85,8 @@ extern "C" int cbir_query_compose(float* out, size_t dim, const cbir_model_t* mo
 
 extern "C" int cbir_collection_duplicates(int64_t** out_ids, size_t** out_offsets,
                                           size_t* out_groups, const cbir_collection_t* coll,
-                                          float min_score, const cbir_search_options_t* opts) {
+                                          float min_score, const cbir_search_options_t* opts,
+                                          cbir_count_fn progress, void* progress_user) {
   if (out_ids != nullptr) *out_ids = nullptr;
   if (out_offsets != nullptr) *out_offsets = nullptr;
   if (out_groups != nullptr) *out_groups = 0;
@@ -94,7 +96,15 @@ extern "C" int cbir_collection_duplicates(int64_t** out_ids, size_t** out_offset
     need(out_groups, "out_groups");
     auto& c = *need(coll, "coll")->impl;
     const cbir::capi::Search s = cbir::capi::to_search(opts);
-    const auto groups = cbir::query::find_duplicates(c, min_score, s.filter, s.knobs);
+    bool cancelled = false;
+    std::function<bool(size_t, size_t)> step;
+    if (progress != nullptr)
+      step = [&](size_t done, size_t total) {
+        cancelled = progress(progress_user, done, total) != 0;
+        return !cancelled;
+      };
+    const auto groups = cbir::query::find_duplicates(c, min_score, s.filter, s.knobs, step);
+    if (cancelled) cbir::fail(CBIR_ECANCELLED, "the duplicate search was cancelled by its progress callback");
     if (groups.count() == 0) return;
     auto* ids = static_cast<int64_t*>(std::malloc(groups.ids.size() * sizeof(int64_t)));
     auto* offsets = static_cast<size_t*>(std::malloc(groups.offsets.size() * sizeof(size_t)));

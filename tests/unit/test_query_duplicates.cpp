@@ -61,7 +61,7 @@ GroupSet groups_of(const cbir_collection_t* c, float threshold, const cbir_searc
   int64_t* ids = nullptr;
   size_t* offsets = nullptr;
   size_t n = 0;
-  ok(cbir_collection_duplicates(&ids, &offsets, &n, c, threshold, o));
+  ok(cbir_collection_duplicates(&ids, &offsets, &n, c, threshold, o, nullptr, nullptr));
   GroupSet out;
   int64_t last_first = -1;
   for (size_t g = 0; g < n; ++g) {
@@ -113,16 +113,30 @@ TEST_CASE("duplicates: none, bad arguments") {
   int64_t* ids = reinterpret_cast<int64_t*>(1);
   size_t* offsets = reinterpret_cast<size_t*>(1);
   size_t n = 7;
-  ok(cbir_collection_duplicates(&ids, &offsets, &n, c.get(), 0.999f, nullptr));
+  ok(cbir_collection_duplicates(&ids, &offsets, &n, c.get(), 0.999f, nullptr, nullptr, nullptr));
   CHECK(n == 0);
   CHECK(ids == nullptr);
   CHECK(offsets == nullptr);
-  CHECK(cbir_collection_duplicates(&ids, &offsets, &n, c.get(), NAN, nullptr) == CBIR_EINVAL);
-  CHECK(cbir_collection_duplicates(nullptr, &offsets, &n, c.get(), 0.9f, nullptr) == CBIR_EINVAL);
-  CHECK(cbir_collection_duplicates(&ids, &offsets, &n, nullptr, 0.9f, nullptr) == CBIR_EINVAL);
+  CHECK(cbir_collection_duplicates(&ids, &offsets, &n, c.get(), NAN, nullptr, nullptr, nullptr) == CBIR_EINVAL);
+  CHECK(cbir_collection_duplicates(nullptr, &offsets, &n, c.get(), 0.9f, nullptr, nullptr, nullptr) == CBIR_EINVAL);
+  CHECK(cbir_collection_duplicates(&ids, &offsets, &n, nullptr, 0.9f, nullptr, nullptr, nullptr) == CBIR_EINVAL);
   cbir_search_options_t o = CBIR_SEARCH_OPTIONS_INIT;
   o.where = "width >";
-  CHECK(cbir_collection_duplicates(&ids, &offsets, &n, c.get(), 0.9f, &o) == CBIR_EINVAL);
+  CHECK(cbir_collection_duplicates(&ids, &offsets, &n, c.get(), 0.9f, &o, nullptr, nullptr) == CBIR_EINVAL);
   // Every item is a duplicate of every other at threshold -1: one group of all 50.
   CHECK(groups_of(c.get(), -1.f).size() == 1);
+  // Progress after each batch, and cancelling.
+  add(c.get(), uris("/more/", 500, 100), unit_vectors(500, kDim, 10), kDim);
+  std::vector<std::pair<uint64_t, uint64_t>> seen;
+  auto record = [](void* user, uint64_t done, uint64_t total) {
+    static_cast<std::vector<std::pair<uint64_t, uint64_t>>*>(user)->push_back({done, total});
+    return 0;
+  };
+  ok(cbir_collection_duplicates(&ids, &offsets, &n, c.get(), 0.999f, nullptr, record, &seen));
+  CHECK(seen == std::vector<std::pair<uint64_t, uint64_t>>{{256, 550}, {512, 550}, {550, 550}});
+  auto stop = [](void*, uint64_t, uint64_t) { return 1; };
+  CHECK(cbir_collection_duplicates(&ids, &offsets, &n, c.get(), -1.f, nullptr, stop, nullptr) ==
+        CBIR_ECANCELLED);
+  CHECK(n == 0);
+  CHECK(ids == nullptr);
 }

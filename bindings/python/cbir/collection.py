@@ -460,6 +460,23 @@ class Collection:
             lib.cbir_free(out_ids)
             lib.cbir_free(out_scores)
 
+    def duplicates(self, min_score: float = 0.95, **filters) -> List[List[int]]:
+        """Groups of near-identical items (cbir_collection_duplicates): ids whose vectors score
+        at least min_score against each other, joined transitively; ids ascending in each group,
+        groups by their first id. Filters (uri_prefix, ids, where) restrict items and
+        neighbours."""
+        out_ids, out_offsets, out_n = POINTER(c_int64)(), POINTER(c_size_t)(), c_size_t()
+        opts, _keep_ids = _search_options(**filters)
+        check(lib.cbir_collection_duplicates(byref(out_ids), byref(out_offsets), byref(out_n),
+                                             self._ptr, min_score, byref(opts), None, None))
+        try:
+            n = out_n.value
+            offsets = out_offsets[:n + 1] if n else [0]
+            return [list(out_ids[offsets[g]:offsets[g + 1]]) for g in range(n)]
+        finally:
+            lib.cbir_free(out_ids)
+            lib.cbir_free(out_offsets)
+
     def _hits(self, ids, scores) -> List[Hit]:
         return [Hit(i, s, self.get(i).uri) for i, s in zip(ids, scores)
                 if i != -1 and not math.isinf(s)]

@@ -104,6 +104,9 @@ def test_attributes_are_typed_and_filterable(model, tmp_path, gallery):
             c.set_attrs([(ids[0], "x", [1, 2])])
         p = c.photo(ids[0])
         assert p.format == "" and p.taken is None and p.lat is None
+        again = c.add(["a-copy"], [c.vector(ids[0])])
+        assert c.duplicates(0.999) == [[ids[0], again[0]]]
+        assert c.duplicates(0.999, where="path != 'a-copy'") == []
 
 
 def test_concurrent_searches_agree(model, indexed, gallery):

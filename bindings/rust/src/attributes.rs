@@ -141,7 +141,8 @@ impl Collection {
         let (opts, _strings) = search_options(options)?;
         let (mut ids, mut offsets, mut n) = (ptr::null_mut(), ptr::null_mut(), 0usize);
         check(unsafe {
-            ffi::cbir_collection_duplicates(&mut ids, &mut offsets, &mut n, self.as_ptr(), min_score, &opts)
+            ffi::cbir_collection_duplicates(&mut ids, &mut offsets, &mut n, self.as_ptr(), min_score, &opts,
+                                            ptr::null(), ptr::null_mut())
         })?;
         if n == 0 {
             return Ok(Vec::new());

@@ -363,6 +363,8 @@ extern "C" {
         coll: *const cbir_collection_t,
         min_score: f32,
         opts: *const cbir_search_options_t,
+        progress: *const c_void,
+        progress_user: *mut c_void,
     ) -> c_int;
     pub fn cbir_collection_get_photo(out: *mut *mut cbir_photo_t, coll: *const cbir_collection_t, id: i64) -> c_int;
     pub fn cbir_collection_set_attrs(
