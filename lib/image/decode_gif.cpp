@@ -198,8 +198,9 @@ Image decode_gif(const uint8_t* d, size_t n, const DecodeOptions& opts, const st
   } else {
     for (size_t y = 0; y < fh; ++y) order.push_back(y);
   }
-  for (size_t i = 0; i < fh; ++i)
-    std::memcpy(&indices[(y0 + order[i]) * width + x0], &frame[i * fw], fw);
+  // A frame of zero width (or height) covers nothing: the canvas keeps its fill.
+  for (size_t i = 0; fw > 0 && i < fh; ++i)
+    std::memcpy(indices.data() + (y0 + order[i]) * width + x0, frame.data() + i * fw, fw);
 
   Image img;
   img.width = static_cast<int>(width);
