@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/civil_time.hpp"
 #include "image/decoders.hpp"
 
 namespace cbir::image::detail {
@@ -36,18 +37,6 @@ std::string clean_ascii(std::string s) {
     if (c < 0x20 || c > 0x7e) return "";
   return s;
 }
-
-namespace {
-
-int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  return era * 146097 + static_cast<int64_t>(yoe * 365 + yoe / 4 - yoe / 100 + doy) - 719468;
-}
-
-}  // namespace
 
 // "YYYY:MM:DD HH:MM:SS" (some writers use '-' in the date): seconds of that wall-clock time
 // read as UTC. The all-zero "unknown" value and impossible dates give nothing.

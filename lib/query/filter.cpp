@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <ctime>
 
+#include "common/civil_time.hpp"
 #include "common/error.hpp"
 #include "text/utf8.hpp"
 
@@ -55,15 +56,6 @@ bool ieq(std::string_view a, std::string_view b) {
   return true;
 }
 
-// Days from 1970-01-01 to a civil date (proleptic Gregorian).
-int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
 
 // 'YYYY-MM-DD', optionally 'THH:MM' or 'THH:MM:SS' (or a space for the T), UTC: seconds.
 bool parse_time(std::string_view s, int64_t& out) {

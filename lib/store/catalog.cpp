@@ -167,6 +167,7 @@ void Catalog::initialize(const CatalogMeta& meta) {
     db_.exec(kSchema);
     db_.exec(kAttrSchema);
     st_ = std::make_unique<Statements>(db_, true, true);
+    photo_ = true;
     auto put = [&](const char* key, auto value) {
       st_->set_meta.bind(1, key).bind(2, value).run();
     };
@@ -190,7 +191,8 @@ CatalogMeta Catalog::read_meta() {
       fail(CBIR_ECORRUPT, "the collection catalog " + path() +
                               " holds no collection (its settings are missing); remove the folder "
                               "and create the collection again");
-    st_ = std::make_unique<Statements>(db_, has_vector_sums(), has_photo_columns());
+    photo_ = has_photo_columns();
+    st_ = std::make_unique<Statements>(db_, has_vector_sums(), photo_);
   }
   auto get = [&](const char* key) -> Stmt& {
     Stmt& s = st_->get_meta;
@@ -487,9 +489,8 @@ std::vector<int64_t> Catalog::ids_where(const SqlCondition& condition) {
   require(condition.sql.find(';') == std::string::npos, "a filter condition must be one expression");
   // A collection not yet opened by a writer of this version lacks the photo columns and the
   // attributes: its items then read as having none.
-  const bool photo = has_photo_columns();
   const std::string sql =
-      photo ? "SELECT id FROM items WHERE " + condition.sql + " ORDER BY id"
+      photo_ ? "SELECT id FROM items WHERE " + condition.sql + " ORDER BY id"
             : std::string("WITH attrs(id, key, type, value) AS (SELECT NULL, NULL, NULL, NULL "
                           "WHERE 0) SELECT id FROM (SELECT *, ") +
                   kPhotoNulls + " FROM items) WHERE " + condition.sql + " ORDER BY id";

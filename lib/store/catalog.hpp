@@ -163,6 +163,9 @@ class Catalog {
 
   Db db_;
   std::unique_ptr<Statements> st_;
+  // The items table has the photo columns and the attrs table exists, as of the statements'
+  // preparation (read once, not per search).
+  bool photo_ = false;
   // The writer's; destroyed before db_, whose close then does SQLite's final checkpoint.
   std::unique_ptr<Checkpointer> checkpointer_;
 };

@@ -25,7 +25,7 @@ bool Catalog::remove_attr(int64_t id, const std::string& key) {
 
 std::vector<std::pair<std::string, AttrValue>> Catalog::attrs(int64_t id) {
   std::vector<std::pair<std::string, AttrValue>> out;
-  if (!has_photo_columns()) return out;  // made by an older cbir, never opened by a writer since
+  if (!photo_) return out;  // made by an older cbir, never opened by a writer since
   Stmt s(db_, "SELECT key, type, value FROM attrs WHERE id = ?1 ORDER BY key");
   s.bind(1, id);
   while (s.step()) {
