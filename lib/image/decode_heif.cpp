@@ -96,6 +96,10 @@ Decoded decode_heif(const uint8_t* data, size_t size, const DecodeOptions& opts,
                    static_cast<uint64_t>(heif_image_handle_get_ispe_height(handle.get())), opts, name);
   check_dimensions(static_cast<uint64_t>(heif_image_handle_get_width(handle.get())),
                    static_cast<uint64_t>(heif_image_handle_get_height(handle.get())), opts, name);
+  // A grid's or overlay's canvas as its own data declares it, which libheif allocates without
+  // comparing it to the sizes above.
+  if (const auto canvas = heif_derived_canvas(data, size))
+    check_dimensions(canvas->first, canvas->second, opts, name);
   // No image the decoder reads for it (a grid's tiles, an alpha plane) may be larger on either
   // side than the primary image itself: a damaged grid of oversized tiles made libheif
   // allocate 3 GB for a 64x64 picture (fuzz_heif). libheif's own default allows 32768.

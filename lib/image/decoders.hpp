@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/photo_meta.hpp"
@@ -73,6 +74,10 @@ Decoded decode_tiff(const uint8_t* data, size_t size, const DecodeOptions& opts,
 // orientation is 1: the EXIF orientation of a HEIF file restates them and is not applied again.
 Decoded decode_heif(const uint8_t* data, size_t size, const DecodeOptions& opts,
                     const std::string& name, Format format);
+// The canvas (width, height) a HEIF/AVIF's primary image declares in its item data when it is
+// derived from others (a grid of tiles, an overlay), which libheif allocates as declared;
+// nothing for a coded image or where the boxes cannot be read (heif_canvas.cpp).
+std::optional<std::pair<uint64_t, uint64_t>> heif_derived_canvas(const uint8_t* data, size_t size);
 // JPEG XL (first frame) through libjxl, its orientation applied by the decoder.
 Decoded decode_jxl(const uint8_t* data, size_t size, const DecodeOptions& opts,
                    const std::string& name);

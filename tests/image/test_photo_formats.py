@@ -14,6 +14,7 @@ import io
 import os
 import shutil
 import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -201,6 +202,82 @@ def test_heic_10bit_becomes_8bit_as_libheif_gives_it(tmp_path):
     ref8 = ref if ref.dtype == np.uint8 else (ref.astype(np.uint32) >> 8).astype(np.uint8)
     got = cbir_pixels(out, 64)
     assert np.abs(got.astype(int) - ref8[..., :3].astype(int)).max() <= 1
+
+
+def heif_boxes(data, start=0, end=None):
+    """(type, body start, body end) of each box in data[start:end] (32-bit sizes, as heif-enc writes)."""
+    import struct
+    end = len(data) if end is None else end
+    while start + 8 <= end:
+        size, kind = struct.unpack(">I4s", data[start:start + 8])
+        yield kind.decode("latin1"), start + 8, start + size
+        start += size
+
+
+def heic_grid(coded, canvas, ispe):
+    """A HEIC whose primary image is a 1x1 grid over heif-enc's coded image `coded` (one hvc1
+    item, one extent), the grid's data declaring `canvas` (w, h) and its ispe property `ispe`."""
+    import struct
+    box = lambda t, b: struct.pack(">I", 8 + len(b)) + t + b
+    full = lambda t, b, v=0: box(t, bytes([v, 0, 0, 0]) + b)
+    meta = next(b for t, b, e in heif_boxes(coded) if t == "meta")
+    inner = {t: (b, e) for t, b, e in heif_boxes(coded, meta + 4, next(e for t, b, e in heif_boxes(coded) if t == "meta"))}
+    iprp = inner["iprp"]
+    ipco = next((b, e) for t, b, e in heif_boxes(coded, *iprp) if t == "ipco")
+    hvcc = next(coded[b - 8:e] for t, b, e in heif_boxes(coded, *ipco) if t == "hvcC")
+    b, e = inner["iloc"]  # version 0, 4-byte base, offset and length, one item, one extent
+    base, _, offset, length = struct.unpack(">IHII", coded[e - 14:e])
+    offset += base
+    tile = coded[offset:offset + length]
+    grid_data = bytes([0, 1, 0, 0]) + struct.pack(">II", *canvas)  # 32-bit fields
+    # Laid out with the mdat last: its offset is the size of everything before it plus 8.
+    def file_with(mdat_at):
+        iloc = full(b"iloc", struct.pack(">BBH", 0x44, 0x40, 2)
+                    + struct.pack(">HHHIH", 1, 0, 0, 0, 1) + struct.pack(">II", mdat_at, length)
+                    + struct.pack(">HHHIH", 2, 1, 0, 0, 1) + struct.pack(">II", 0, len(grid_data)), v=1)
+        iinf = full(b"iinf", struct.pack(">H", 2)
+                    + full(b"infe", struct.pack(">HH", 1, 0) + b"hvc1", v=2)
+                    + full(b"infe", struct.pack(">HH", 2, 0) + b"grid", v=2))
+        ipco_box = box(b"ipco", hvcc + full(b"ispe", struct.pack(">II", 64, 64))
+                       + full(b"ispe", struct.pack(">II", *ispe)))
+        ipma = full(b"ipma", struct.pack(">I", 2) + struct.pack(">HBBB", 1, 2, 0x81, 0x02)
+                    + struct.pack(">HBB", 2, 1, 0x03))
+        meta_box = full(b"meta", full(b"hdlr", bytes(4) + b"pict" + bytes(13))
+                        + full(b"pitm", struct.pack(">H", 2)) + iloc + iinf
+                        + full(b"iref", box(b"dimg", struct.pack(">HHH", 2, 1, 1)))
+                        + box(b"iprp", ipco_box + ipma) + box(b"idat", grid_data))
+        head = box(b"ftyp", b"heic" + bytes(4) + b"mif1heic") + meta_box
+        return head, box(b"mdat", tile)
+    head, _ = file_with(0)
+    head, mdat = file_with(len(head) + 8)
+    return head + mdat
+
+
+def test_heic_grid_canvas_is_checked_before_libheif_allocates_it(tmp_path):
+    """libheif 1.15 allocates a grid's canvas as the grid's own data declares it, not as the
+    checked ispe says: a file claiming 30464x24 with a 29184x16664 canvas made it allocate
+    3 x 486 MB (fuzz/regressions/fuzz_heif/grid_canvas_larger_than_ispe)."""
+    needs("heic")
+    out = tmp_path / "tile.heic"
+    run(tool("heif-enc"), "-q", "60", str(square(tmp_path, "src.png", side=64)), "-o", str(out))
+    coded = out.read_bytes()
+    good = heic_grid(coded, (64, 64), (64, 64))
+    assert cbir.probe_image(good) == (64, 64)
+    assert np.array_equal(np.asarray(cbir.preprocess_image(good, size=64)), cbir_pixels(out, 64))
+    with pytest.raises(cbir.ImageError, match="over the limit"):
+        cbir.probe_image(good, max_pixels=64 * 64 - 1)
+    # The bomb, probed in a child process whose peak memory is measured.
+    bomb = tmp_path / "bomb.heic"
+    bomb.write_bytes(heic_grid(coded, (29184, 16664), (30464, 24)))
+    probe = ("import resource, sys, cbir\n"
+             "try:\n    cbir.probe_image(sys.argv[1]); print('decoded')\n"
+             "except cbir.ImageError as e:\n    print(e)\n"
+             "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)\n")
+    res = subprocess.run([sys.executable, "-c", probe, str(bomb)], capture_output=True, text=True,
+                         check=True, env=os.environ)
+    message, peak_mb = res.stdout.strip().splitlines()
+    assert "29184x16664" in message and "over the limit" in message, message
+    assert int(peak_mb) < 400, f"peak {peak_mb} MB: the canvas was allocated before the check"
 
 
 def write_png16(rgb16, path):
