@@ -24,3 +24,6 @@ cbir_unit_test(test_store_concurrency SOURCES unit/test_store_concurrency.cpp)
 target_compile_definitions(test_store_concurrency PRIVATE
   CBIR_STORE_PROBE_HELPER="$<TARGET_FILE:test_store_probe_helper>")
 add_dependencies(test_store_concurrency test_store_probe_helper)
+
+# Vector spaces (issue 20): two models' vectors of the same items, each space on its own index.
+cbir_unit_test(test_store_spaces SOURCES unit/test_store_spaces.cpp)

@@ -126,7 +126,7 @@ Catalog::Catalog(const std::string& path, bool writer, bool create)
   // Collections made before vectors had checksums gain the column when a writer opens them
   // (instant: existing rows read NULL, and get a checksum when they are written again).
   if (writer && !empty() && !has_vector_sums()) db_.exec("ALTER TABLE vectors ADD COLUMN sum INTEGER");
-  if (writer && !empty()) add_photo_columns_and_attrs();
+  if (writer && !empty()) add_missing_tables();
   register_functions();
   // FULL: a commit is on disk (WAL fsynced) when commit() returns, power loss included.
   db_.exec("PRAGMA synchronous = FULL");
@@ -166,8 +166,9 @@ void Catalog::initialize(const CatalogMeta& meta) {
   try {
     db_.exec(kSchema);
     db_.exec(kAttrSchema);
+    db_.exec(kSpaceSchema);
     st_ = std::make_unique<Statements>(db_, true, true);
-    photo_ = true;
+    photo_ = spaces_ = true;
     auto put = [&](const char* key, auto value) {
       st_->set_meta.bind(1, key).bind(2, value).run();
     };
@@ -177,6 +178,7 @@ void Catalog::initialize(const CatalogMeta& meta) {
     put("index_spec", std::string_view(meta.index_spec));
     put("generation", meta.generation);
     put("seq", meta.seq);
+    if (!meta.space.empty()) put("space", std::string_view(meta.space));
     db_.exec("COMMIT");
   } catch (...) {
     st_.reset();
@@ -192,6 +194,7 @@ CatalogMeta Catalog::read_meta() {
                               " holds no collection (its settings are missing); remove the folder "
                               "and create the collection again");
     photo_ = has_photo_columns();
+    spaces_ = has_spaces();
     st_ = std::make_unique<Statements>(db_, has_vector_sums(), photo_);
   }
   auto get = [&](const char* key) -> Stmt& {
@@ -231,6 +234,7 @@ CatalogMeta Catalog::read_meta() {
   m.index_spec = get_text("index_spec");
   m.generation = get_int("generation");
   m.seq = get_int("seq");
+  m.space = primary_space();
   return m;
 }
 
@@ -304,6 +308,7 @@ void Catalog::update(int64_t id, const ItemInfo& item, const float* vec, size_t 
   bind_photo(s, 10, item.photo);
   s.step();
   write_vector(id, vec, dim);
+  delete_space_vectors(id);  // of the old content; the caller writes the new ones
 }
 
 void Catalog::write_vector(int64_t id, const float* vec, size_t dim) {
@@ -319,6 +324,7 @@ bool Catalog::remove(int64_t id, int64_t seq) {
   if (db_.changes() == 0) return false;
   st_->delete_vector.bind(1, id).run();
   st_->delete_attrs.bind(1, id).run();
+  delete_space_vectors(id);
   st_->insert_removed.bind(1, id).bind(2, seq).run();
   return true;
 }
@@ -397,7 +403,7 @@ bool Catalog::has_photo_columns() {
   return s.int64(0) > 0;
 }
 
-void Catalog::add_photo_columns_and_attrs() {
+void Catalog::add_missing_tables() {
   for (const char* column : kPhotoColumns) {
     const std::string name(column, std::strchr(column, ' '));
     Stmt s(db_, "SELECT count(*) FROM pragma_table_info('items') WHERE name = ?1");
@@ -406,6 +412,7 @@ void Catalog::add_photo_columns_and_attrs() {
     if (s.int64(0) == 0) db_.exec(("ALTER TABLE items ADD COLUMN " + std::string(column)).c_str());
   }
   db_.exec(kAttrSchema);
+  db_.exec(kSpaceSchema);
 }
 
 // km_between(lat1, lon1, lat2, lon2): great-circle distance on a sphere of the Earth's mean

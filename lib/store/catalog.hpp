@@ -55,6 +55,17 @@ struct CatalogMeta {
   std::string index_spec;  // as the user gave it (canonical form), e.g. "auto" or "hnsw:M=32,..."
   int64_t generation = 0;  // bumped by every rebuild/compact: a snapshot of another one is stale
   int64_t seq = 0;         // the last change's sequence number
+  std::string space;       // the first vector space's name (catalog_spaces.cpp)
+};
+
+// A vector space besides the collection's first (catalog_spaces.cpp): another model's vectors
+// of the same items, with an index of its own.
+struct SpaceMeta {
+  std::string name;
+  int32_t dim = 0;
+  std::string fingerprint;
+  std::string index_spec;
+  int64_t generation = 0;
 };
 
 class Catalog {
@@ -132,6 +143,27 @@ class Catalog {
   // The item's attributes, by key; none for a collection made before them.
   std::vector<std::pair<std::string, AttrValue>> attrs(int64_t id);
 
+  // Vector spaces (catalog_spaces.cpp). The first space's vectors are the `vectors` table and
+  // its settings the meta table's; the others' are in `space_vectors` and `spaces`, made by a
+  // writer when it opens the catalog (a reader of an older one sees no other space).
+  // primary_space(): the first space's name ("default" for a collection made before names).
+  std::string primary_space();
+  std::vector<SpaceMeta> spaces();
+  void add_space(const SpaceMeta& space);
+  void set_space_index(const std::string& space, const std::string& spec, int64_t generation);
+  void write_space_vector(const std::string& space, int64_t id, const float* vec, size_t dim,
+                          int64_t seq);
+  bool space_vector(const std::string& space, int64_t id, float* out, size_t dim);
+  int64_t space_count(const std::string& space);
+  std::vector<int64_t> space_ids(const std::string& space);
+  void scan_space_vectors(const std::string& space, size_t dim, size_t chunk,
+                          const std::function<void(const int64_t*, const float*, size_t)>& fn);
+  // Vectors written to the space after `seq`, and the ids that left it: removed items, and items
+  // written again after `seq` without a vector in this space.
+  void space_changes_after(const std::string& space, int64_t seq, size_t dim,
+                           const std::function<void(int64_t id, const float* vec)>& upserted,
+                           const std::function<void(int64_t id)>& removed);
+
   // Copies the WAL into the main file and truncates it (best effort when readers hold it).
   void checkpoint();
   // Waits for the writer's background checkpoint to finish (no-op for a reader).
@@ -146,11 +178,13 @@ class Catalog {
     std::vector<int64_t> damaged;  // ids
   };
   VectorCheck check_vectors(size_t chunk = 4096);
+  VectorCheck check_space_vectors(const std::string& space);
 
   const std::string& path() const { return db_.path(); }
 
  private:
   struct Statements;
+  static const char* const kSpaceSchema;
   // Reads the vector in column `col` (its checksum in `col` + 1) into out; CBIR_ECORRUPT when
   // its size or checksum is wrong.
   void read_vector(Stmt& s, int col, int64_t id, float* out, size_t dim);
@@ -158,7 +192,10 @@ class Catalog {
   static bool sum_matches(Stmt& s, int col);
   bool has_vector_sums();
   bool has_photo_columns();
-  void add_photo_columns_and_attrs();
+  bool has_spaces();
+  void delete_space_vectors(int64_t id);
+  // The photo columns, attrs and spaces tables, for a collection made before them.
+  void add_missing_tables();
   void register_functions();
 
   Db db_;
@@ -166,6 +203,7 @@ class Catalog {
   // The items table has the photo columns and the attrs table exists, as of the statements'
   // preparation (read once, not per search).
   bool photo_ = false;
+  bool spaces_ = false;  // the spaces tables exist (likewise read once)
   // The writer's; destroyed before db_, whose close then does SQLite's final checkpoint.
   std::unique_ptr<Checkpointer> checkpointer_;
 };

@@ -70,7 +70,12 @@ Collection::Collection(const std::string& dir, const OpenOptions& opts)
   }
   if (writer_) {
     lock_ = std::make_unique<WriterLock>(dir_);
-    fs::remove(snapshot_path() + ".tmp", ec);  // left by a save that a crash interrupted
+    // Left by saves that a crash interrupted (index.snap.tmp, index.<space>.snap.tmp).
+    for (const auto& entry : fs::directory_iterator(dir_, ec)) {
+      const std::string name = entry.path().filename().string();
+      if (name.rfind("index.", 0) == 0 && name.size() > 9 && name.compare(name.size() - 9, 9, ".snap.tmp") == 0)
+        fs::remove(entry.path(), ec);
+    }
   }
   if (!creating && !fs::exists(catalog_path, ec))
     fail(CBIR_ENOTFOUND, "there is no collection at " + dir_ + " (no " + Catalog::kFileName +
@@ -99,18 +104,16 @@ Collection::Collection(const std::string& dir, const OpenOptions& opts)
                                "'; use that model, or index into a new collection");
   }
   Loaded l = load_index_locked();
-  dim_ = l.meta.dim;
-  fingerprint_ = l.meta.fingerprint;
-  spec_ = IndexSpec::parse(l.meta.index_spec);
-  generation_ = l.meta.generation;
-  seq_ = index_seq_ = l.meta.seq;
-  snapshot_seq_ = l.snapshot_seq;
-  index_ = std::move(l.index);
-  if (writer_ && snapshot_seq_ < 0 && index_->size() > 0) {
+  spaces_ = std::move(l.spaces);
+  dim_ = spaces_.front()->dim;
+  fingerprint_ = spaces_.front()->fingerprint;
+  seq_ = index_seq_ = l.seq;
+  for (auto& space : spaces_) {
+    if (!writer_ || space->snapshot_seq >= 0 || space->index->size() == 0) continue;
     // It was rebuilt from the catalog: keep the work for the next open.
     try {
-      write_snapshot_of(*index_, seq_, generation_);
-      snapshot_seq_ = seq_;
+      write_snapshot_of(*space, *space->index, seq_, space->generation);
+      space->snapshot_seq = seq_;
     } catch (const Error& e) {
       log(CBIR_LOG_WARN, std::string("cbir: cannot save the rebuilt index: ") + e.what());
     }
@@ -152,64 +155,89 @@ CatalogMeta Collection::new_collection_meta(const OpenOptions& opts) const {
                           ". Create the collection with 'flat', 'hnsw' or 'auto', add the vectors, "
                           "then rebuild it with this spec");
   }
+  if (!opts.space.empty()) check_space_name(opts.space);
   CatalogMeta meta;
   meta.dim = opts.dim;
   meta.fingerprint = *opts.fingerprint;
   meta.index_spec = spec.str();
+  meta.space = opts.space;
   return meta;
 }
 
 // ---- loading -----------------------------------------------------------------------------
 
 Collection::Loaded Collection::load_index_locked() {
-  // One read transaction: the settings, the snapshot's checks and the replay see one state.
+  // One read transaction: the settings, the snapshots' checks and the replays see one state.
   Catalog::ReadTxn txn(*catalog_);
+  const CatalogMeta m = catalog_->read_meta();
   Loaded out;
-  out.meta = catalog_->read_meta();
-  const CatalogMeta& m = out.meta;
-  IndexSpec configured;
-  try {
-    configured = IndexSpec::parse(m.index_spec);
-  } catch (const Error& e) {
-    fail(CBIR_ECORRUPT, "the collection catalog " + catalog_->path() + " holds an unreadable index spec: " + e.what());
-  }
-
-  SnapshotInfo info;
-  std::string problem;
-  const bool loaded = read_snapshot(
-      snapshot_path(), info,
-      [&](SnapshotSource& src) {
-        if (info.dim != static_cast<uint32_t>(m.dim)) fail(CBIR_ECORRUPT, "it has another dimension");
-        if (info.generation != m.generation || info.watermark > m.seq)
-          fail(CBIR_ECORRUPT, "it is not of the catalog's current index (an interrupted rebuild?)");
-        out.index = std::make_unique<VectorIndex>(src, IndexSpec::parse(info.spec),
-                                                  static_cast<size_t>(m.dim));
-      },
-      problem);
-  if (loaded) {
-    apply(*out.index, read_delta_locked(info.watermark, static_cast<size_t>(m.dim)));
-    out.snapshot_seq = info.watermark;
-    return out;
-  }
-  out.index.reset();
-  const int64_t n = catalog_->count();
-  if (n > 0) log(CBIR_LOG_WARN, "cbir: rebuilding the index of " + dir_ + " from its catalog: " + problem);
-  std::vector<int64_t> ids;
-  std::vector<float> vectors;
-  read_all_locked(static_cast<size_t>(m.dim), ids, vectors);
-  out.index = build_index(configured, static_cast<size_t>(m.dim), ids, vectors, /*fall_back=*/true);
+  out.seq = m.seq;
+  auto add = [&](const std::string& name, bool is_first, int32_t dim, const std::string& fingerprint,
+                 const std::string& spec, int64_t generation) {
+    auto space = std::make_unique<Space>();
+    space->name = name;
+    space->first = is_first;
+    space->dim = dim;
+    space->fingerprint = fingerprint;
+    space->generation = generation;
+    try {
+      space->spec = IndexSpec::parse(spec);
+    } catch (const Error& e) {
+      fail(CBIR_ECORRUPT, "the collection catalog " + catalog_->path() + " holds an unreadable index spec for the space '" + name + "': " + e.what());
+    }
+    out.spaces.push_back(std::move(space));
+  };
+  add(m.space, true, m.dim, m.fingerprint, m.index_spec, m.generation);
+  for (const SpaceMeta& sm : catalog_->spaces())
+    add(sm.name, false, sm.dim, sm.fingerprint, sm.index_spec, sm.generation);
+  for (auto& space : out.spaces) load_space_locked(*space, m.seq);
   return out;
 }
 
-Collection::Delta Collection::read_delta_locked(int64_t after_seq, size_t dim) {
-  Delta d;
-  catalog_->changes_after(
-      after_seq, dim,
-      [&](int64_t id, const float* v) {
-        d.ids.push_back(id);
-        d.vectors.insert(d.vectors.end(), v, v + dim);
+void Collection::load_space_locked(Space& space, int64_t seq) {
+  const size_t dim = static_cast<size_t>(space.dim);
+  SnapshotInfo info;
+  std::string problem;
+  const bool loaded = read_snapshot(
+      snapshot_path(space), info,
+      [&](SnapshotSource& src) {
+        if (info.dim != static_cast<uint32_t>(space.dim)) fail(CBIR_ECORRUPT, "it has another dimension");
+        if (info.generation != space.generation || info.watermark > seq)
+          fail(CBIR_ECORRUPT, "it is not of the catalog's current index (an interrupted rebuild?)");
+        space.index = std::make_unique<VectorIndex>(src, IndexSpec::parse(info.spec), dim);
       },
-      [&](int64_t id) { d.removed.push_back(id); });
+      problem);
+  if (loaded) {
+    apply(*space.index, read_delta_locked(space, info.watermark));
+    space.snapshot_seq = info.watermark;
+    return;
+  }
+  space.index.reset();
+  space.snapshot_seq = -1;
+  const int64_t n = space.first ? catalog_->count() : catalog_->space_count(space.name);
+  if (n > 0)
+    log(CBIR_LOG_WARN, "cbir: rebuilding the index of " + dir_ + (space.first ? "" : " (space '" + space.name + "')") +
+                           " from its catalog: " + problem);
+  std::vector<int64_t> ids;
+  std::vector<float> vectors;
+  read_all_locked(space, ids, vectors);
+  space.index = build_index(space.spec, dim, ids, vectors, /*fall_back=*/true);
+}
+
+std::string Collection::snapshot_path(const Space& space) const {
+  return dir_ + "/" + (space.first ? std::string(kSnapshotName) : "index." + space.name + ".snap");
+}
+
+Collection::Delta Collection::read_delta_locked(const Space& space, int64_t after_seq) {
+  Delta d;
+  const size_t dim = static_cast<size_t>(space.dim);
+  auto upserted = [&](int64_t id, const float* v) {
+    d.ids.push_back(id);
+    d.vectors.insert(d.vectors.end(), v, v + dim);
+  };
+  auto removed = [&](int64_t id) { d.removed.push_back(id); };
+  if (space.first) catalog_->changes_after(after_seq, dim, upserted, removed);
+  else catalog_->space_changes_after(space.name, after_seq, dim, upserted, removed);
   return d;
 }
 
@@ -222,17 +250,20 @@ void Collection::apply(VectorIndex& index, const Delta& d) {
   }
 }
 
-void Collection::read_all_locked(size_t dim, std::vector<int64_t>& ids,
+void Collection::read_all_locked(const Space& space, std::vector<int64_t>& ids,
                                  std::vector<float>& vectors) {
-  const auto n = static_cast<size_t>(catalog_->count());
+  const size_t dim = static_cast<size_t>(space.dim);
+  const auto n = static_cast<size_t>(space.first ? catalog_->count() : catalog_->space_count(space.name));
   ids.clear();
   vectors.clear();
   ids.reserve(n);
   vectors.reserve(n * dim);
-  catalog_->scan_vectors(dim, kScanChunk, [&](const int64_t* i, const float* v, size_t c) {
+  auto take = [&](const int64_t* i, const float* v, size_t c) {
     ids.insert(ids.end(), i, i + c);
     vectors.insert(vectors.end(), v, v + c * dim);
-  });
+  };
+  if (space.first) catalog_->scan_vectors(dim, kScanChunk, take);
+  else catalog_->scan_space_vectors(space.name, dim, kScanChunk, take);
 }
 
 std::unique_ptr<VectorIndex> Collection::build_index(const IndexSpec& spec, size_t dim,
@@ -268,13 +299,14 @@ std::unique_ptr<VectorIndex> Collection::build_index(const IndexSpec& spec, size
   return index;
 }
 
-void Collection::write_snapshot_of(const VectorIndex& index, int64_t seq, int64_t generation) {
+void Collection::write_snapshot_of(const Space& space, const VectorIndex& index, int64_t seq,
+                                   int64_t generation) {
   SnapshotInfo info;
-  info.dim = static_cast<uint32_t>(dim_);
+  info.dim = static_cast<uint32_t>(space.dim);
   info.watermark = seq;
   info.generation = generation;
   info.spec = index.spec().str();
-  write_snapshot(snapshot_path(), info, [&](SnapshotSink& sink) { index.save(sink); });
+  write_snapshot(snapshot_path(space), info, [&](SnapshotSink& sink) { index.save(sink); });
 }
 
 // ---- writes ------------------------------------------------------------------------------
@@ -285,39 +317,59 @@ void Collection::require_writer(const char* what) const {
                           " is open read-only");
 }
 
-void Collection::check_dim(size_t dim, const char* what) const {
-  if (dim != static_cast<size_t>(dim_))
+void Collection::check_dim(const Space& space, size_t dim, const char* what) const {
+  if (dim != static_cast<size_t>(space.dim))
     fail(CBIR_EMISMATCH, std::string(what) + " have dimension " + std::to_string(dim) +
-                             " but the collection " + dir_ + " holds " + std::to_string(dim_) +
-                             "-dimensional vectors (model '" + fingerprint_ + "')");
+                             " but the collection " + dir_ +
+                             (space.first ? "" : " holds in its space '" + space.name + "'") +
+                             (space.first ? " holds " : " ") + std::to_string(space.dim) +
+                             "-dimensional vectors (model '" + space.fingerprint + "')");
 }
 
 std::vector<int64_t> Collection::add(const ItemInfo* items, const float* vectors, size_t n,
-                                     size_t dim, bool upsert) {
+                                     size_t dim, bool upsert, const SpaceVectors* extra,
+                                     size_t n_extra) {
   require_writer("add items");
-  check_dim(dim, "the vectors");
+  require(n_extra == 0 || extra != nullptr, "extra must not be NULL when n_extra > 0");
   for (size_t i = 0; i < n; ++i) check_item(items[i], i);
-  std::lock_guard w(write_mu_);
+  std::lock_guard w(write_mu_);  // the set of spaces changes only under it
+  check_dim(*spaces_.front(), dim, "the vectors");
+  // Each other space: given once or not at all, its vectors normalized like the first's.
+  std::vector<Space*> given(n_extra);
+  std::vector<std::vector<float>> extra_unit(n_extra);
+  for (size_t e = 0; e < n_extra; ++e) {
+    given[e] = &space_named(extra[e].space);
+    if (given[e]->first)
+      fail(CBIR_EINVAL, "the space '" + extra[e].space + "' is the collection's first: its vectors are `vectors`, not an extra");
+    if (std::count(given.begin(), given.begin() + e, given[e]) > 0)
+      fail(CBIR_EINVAL, "the space '" + extra[e].space + "' is given twice");
+    check_dim(*given[e], extra[e].dim, "the vectors");
+    require(n == 0 || extra[e].vectors != nullptr, "the vectors of a space must not be NULL");
+    normalized_copy(extra[e].vectors, n, extra[e].dim, extra_unit[e], "vector");
+  }
   // A buffer kept across calls: fresh pages cost more than the normalization on some VMs.
   std::vector<float>& unit = add_buffer_;
   normalized_copy(vectors, n, dim, unit, "vector");
   std::lock_guard db(db_mu_);
   std::vector<int64_t> ids(n);
   if (n == 0) return ids;
+  std::vector<int64_t> rewritten;  // items written again: they leave the spaces not given
   const int64_t seq0 = seq_;
   catalog_->begin_write();
   catalog_->savepoint();
   try {
     for (size_t i = 0; i < n; ++i) {
       const int64_t seq = ++seq_;
-      if (upsert) {
-        if (auto existing = catalog_->find_uri(items[i].uri)) {
-          catalog_->update(*existing, items[i], unit.data() + i * dim, dim, seq);
-          ids[i] = *existing;
-          continue;
-        }
+      std::optional<int64_t> existing;
+      if (upsert) existing = catalog_->find_uri(items[i].uri);
+      if (existing) {
+        catalog_->update(*existing, items[i], unit.data() + i * dim, dim, seq);
+        rewritten.push_back(*existing);
       }
-      ids[i] = catalog_->insert(items[i], unit.data() + i * dim, dim, seq);
+      ids[i] = existing ? *existing : catalog_->insert(items[i], unit.data() + i * dim, dim, seq);
+      for (size_t e = 0; e < n_extra; ++e)
+        catalog_->write_space_vector(given[e]->name, ids[i], extra_unit[e].data() + i * extra[e].dim,
+                                     extra[e].dim, seq);
     }
     catalog_->set_seq(seq_);
   } catch (...) {
@@ -327,7 +379,15 @@ std::vector<int64_t> Collection::add(const ItemInfo* items, const float* vectors
   }
   try {
     std::unique_lock ix(index_mu_);
-    index_->upsert(ids.data(), unit.data(), n);
+    index_of(*spaces_.front()).upsert(ids.data(), unit.data(), n);
+    for (auto& space : spaces_) {
+      if (space->first) continue;
+      const auto at = std::find(given.begin(), given.end(), space.get());
+      if (at != given.end())
+        index_of(*space).upsert(ids.data(), extra_unit[static_cast<size_t>(at - given.begin())].data(), n);
+      else if (!rewritten.empty())
+        index_of(*space).remove(rewritten.data(), rewritten.size());
+    }
     index_seq_ = seq_;
   } catch (...) {
     catalog_->rollback_to();
@@ -362,7 +422,7 @@ size_t Collection::remove(const int64_t* ids, size_t n) {
   }
   try {
     std::unique_lock ix(index_mu_);
-    index_->remove(removed.data(), removed.size());
+    for (auto& space : spaces_) index_of(*space).remove(removed.data(), removed.size());
     index_seq_ = seq_;
   } catch (...) {
     catalog_->rollback_to();
@@ -380,16 +440,43 @@ bool Collection::remove_uri(const std::string& uri) {
   return id && remove(&*id, 1) == 1;
 }
 
+VectorIndex& Collection::index_of(const Space& space) const {
+  if (!space.index)
+    fail(CBIR_EIO, "the index of " + dir_ + (space.first ? "" : " (space '" + space.name + "')") +
+                       " is unavailable after a failed write; reopen the collection");
+  return *space.index;
+}
+
+void Collection::adopt(Loaded&& loaded) {
+  // In place: a Space is never moved or removed, so pointers to them stay valid.
+  for (auto& fresh : loaded.spaces) {
+    auto same = std::find_if(spaces_.begin(), spaces_.end(),
+                             [&](const auto& s) { return s->name == fresh->name; });
+    if (same == spaces_.end()) {
+      spaces_.push_back(std::move(fresh));
+      continue;
+    }
+    Space& s = **same;
+    s.spec = fresh->spec;
+    s.generation = fresh->generation;
+    s.index = std::move(fresh->index);
+    s.snapshot_seq = fresh->snapshot_seq;
+  }
+  index_seq_ = loaded.seq;
+}
+
 void Collection::restore_after_failure() {
-  // The catalog was rolled back; bring the index back to it (db_mu_ and write_mu_ are held).
-  std::unique_ptr<VectorIndex> restored;
+  // The catalog was rolled back; bring the indexes back to it (db_mu_ and write_mu_ are held).
+  Loaded restored;
   try {
-    restored = load_index_locked().index;
+    restored = load_index_locked();
   } catch (const std::exception& e) {
     log(CBIR_LOG_ERROR, "cbir: the index of " + dir_ + " could not be restored after a failed write: " + e.what());
   }
   std::unique_lock ix(index_mu_);
-  index_ = std::move(restored);
+  if (restored.spaces.empty())
+    for (auto& space : spaces_) space->index.reset();
+  adopt(std::move(restored));
   index_seq_ = seq_;
 }
 
@@ -406,11 +493,12 @@ void Collection::commit() {
 
 void Collection::save_locked() {
   commit_locked();
-  if (snapshot_seq_ == seq_) return;  // the snapshot on disk is current
   std::shared_lock ix(index_mu_);
-  if (!index_) return;
-  write_snapshot_of(*index_, seq_, generation_);
-  snapshot_seq_ = seq_;
+  for (auto& space : spaces_) {
+    if (space->snapshot_seq == seq_ || !space->index) continue;  // current on disk, or none
+    write_snapshot_of(*space, *space->index, seq_, space->generation);
+    space->snapshot_seq = seq_;
+  }
 }
 
 void Collection::save() {
@@ -426,106 +514,122 @@ void Collection::reload_locked() {
     l = load_index_locked();
   }
   std::unique_lock ix(index_mu_);
-  index_ = std::move(l.index);
-  index_seq_ = l.meta.seq;
-  spec_ = IndexSpec::parse(l.meta.index_spec);
-  generation_ = l.meta.generation;
+  adopt(std::move(l));
 }
 
 void Collection::refresh() {
   if (writer_) return;  // a writer's index is always current
   std::lock_guard w(write_mu_);
-  Delta delta;
+  std::vector<Delta> deltas;
   int64_t seq = 0;
   {
     std::lock_guard db(db_mu_);
     Catalog::ReadTxn txn(*catalog_);
-    CatalogMeta m = catalog_->read_meta();
+    const CatalogMeta m = catalog_->read_meta();
+    const std::vector<SpaceMeta> others = catalog_->spaces();
     std::shared_lock ix(index_mu_);
-    if (m.generation == generation_ && index_) {
-      if (m.seq == index_seq_) return;
-      delta = read_delta_locked(index_seq_, static_cast<size_t>(dim_));
-      seq = m.seq;
+    // Rebuilt or compacted elsewhere, or a space added: load it whole.
+    bool same = others.size() + 1 == spaces_.size();
+    for (auto& space : spaces_) {
+      const auto meta = std::find_if(others.begin(), others.end(),
+                                     [&](const SpaceMeta& o) { return o.name == space->name; });
+      const int64_t generation = space->first ? m.generation : meta != others.end() ? meta->generation : -1;
+      same = same && space->index && space->generation == generation;
+    }
+    if (!same) {
+      seq = -1;
     } else {
-      seq = -1;  // rebuilt or compacted elsewhere: load it whole
+      if (m.seq == index_seq_) return;
+      for (auto& space : spaces_) deltas.push_back(read_delta_locked(*space, index_seq_));
+      seq = m.seq;
     }
   }
   if (seq < 0) return reload_locked();
   std::unique_lock ix(index_mu_);
-  apply(*index_, delta);
+  for (size_t i = 0; i < deltas.size(); ++i) apply(*spaces_[i]->index, deltas[i]);
   index_seq_ = seq;
 }
 
-void Collection::rebuild(const std::string& spec_text) {
+void Collection::rebuild(const std::string& spec_text, const std::string& space_name) {
   require_writer("rebuild the index");
   std::lock_guard w(write_mu_);
-  const IndexSpec next = spec_text.empty() ? spec_ : IndexSpec::parse(spec_text);
+  Space& space = space_named(space_name);
+  const IndexSpec next = spec_text.empty() ? space.spec : IndexSpec::parse(spec_text);
   commit_locked();
   std::vector<int64_t> ids;
   std::vector<float> vectors;
   {
     std::lock_guard db(db_mu_);
-    read_all_locked(static_cast<size_t>(dim_), ids, vectors);
+    read_all_locked(space, ids, vectors);
   }
   std::unique_ptr<VectorIndex> index =
-      build_index(next, static_cast<size_t>(dim_), ids, vectors, /*fall_back=*/false);
+      build_index(next, static_cast<size_t>(space.dim), ids, vectors, /*fall_back=*/false);
   ids = {};
   vectors = {};
   // Snapshot first, then the catalog: a crash in between leaves a snapshot of a generation the
   // catalog does not have, which the next open rebuilds from the catalog with the old spec.
-  const int64_t generation = generation_ + 1;
-  snapshot_seq_ = -1;
-  write_snapshot_of(*index, seq_, generation);
+  const int64_t generation = space.generation + 1;
+  space.snapshot_seq = -1;
+  write_snapshot_of(space, *index, seq_, generation);
   {
     std::lock_guard db(db_mu_);
     catalog_->begin_write();
-    catalog_->set_index_spec(next.str(), generation);
+    if (space.first) catalog_->set_index_spec(next.str(), generation);
+    else catalog_->set_space_index(space.name, next.str(), generation);
     catalog_->commit();
   }
   std::unique_lock ix(index_mu_);
-  index_ = std::move(index);
-  spec_ = next;
-  generation_ = generation;
-  snapshot_seq_ = seq_;
+  space.index = std::move(index);
+  space.spec = next;
+  space.generation = generation;
+  space.snapshot_seq = seq_;
 }
 
 void Collection::compact() {
   require_writer("compact");
   std::lock_guard w(write_mu_);
   commit_locked();
-  std::unique_ptr<VectorIndex> index;
-  {
-    std::shared_lock ix(index_mu_);
-    if (!index_) fail(CBIR_EIO, "the index of " + dir_ + " is unavailable; reopen the collection");
-    index = index_->empty_copy();
-  }
-  {
+  // Every space, since the removals they replay are forgotten below.
+  std::vector<std::unique_ptr<VectorIndex>> fresh;
+  for (auto& space : spaces_) {
+    std::unique_ptr<VectorIndex> index;
+    {
+      std::shared_lock ix(index_mu_);
+      index = index_of(*space).empty_copy();
+    }
     std::vector<int64_t> ids;
     std::vector<float> vectors;
     {
       std::lock_guard db(db_mu_);
-      read_all_locked(static_cast<size_t>(dim_), ids, vectors);
+      read_all_locked(*space, ids, vectors);
     }
+    const size_t dim = static_cast<size_t>(space->dim);
     for (size_t i = 0; i < ids.size(); i += kApplyChunk * 4) {
       const size_t c = std::min(kApplyChunk * 4, ids.size() - i);
-      index->upsert(ids.data() + i, vectors.data() + i * static_cast<size_t>(dim_), c);
+      index->upsert(ids.data() + i, vectors.data() + i * dim, c);
     }
+    space->snapshot_seq = -1;
+    write_snapshot_of(*space, *index, seq_, space->generation + 1);
+    fresh.push_back(std::move(index));
   }
-  const int64_t generation = generation_ + 1;
-  snapshot_seq_ = -1;
-  write_snapshot_of(*index, seq_, generation);
   {
     std::lock_guard db(db_mu_);
     catalog_->begin_write();
     catalog_->prune_removed(seq_);
-    catalog_->set_index_spec(spec_.str(), generation);
+    for (auto& space : spaces_) {
+      if (space->first) catalog_->set_index_spec(space->spec.str(), space->generation + 1);
+      else catalog_->set_space_index(space->name, space->spec.str(), space->generation + 1);
+    }
     catalog_->commit();
     catalog_->checkpoint();
   }
   std::unique_lock ix(index_mu_);
-  index_ = std::move(index);
-  generation_ = generation;
-  snapshot_seq_ = seq_;
+  for (size_t i = 0; i < spaces_.size(); ++i) {
+    Space& space = *spaces_[i];
+    space.index = std::move(fresh[i]);
+    space.generation += 1;
+    space.snapshot_seq = seq_;
+  }
 }
 
 // ---- reads -------------------------------------------------------------------------------
@@ -550,10 +654,11 @@ std::vector<int64_t> Collection::ids_with_uri_prefix(const std::string& prefix) 
   return catalog_->ids_with_uri_prefix(prefix);
 }
 
-bool Collection::vector(int64_t id, float* out, size_t dim) {
-  check_dim(dim, "the output buffer's vectors");
+bool Collection::vector(int64_t id, float* out, size_t dim, const std::string& space_name) {
+  const Space& space = locked_space(space_name);
+  check_dim(space, dim, "the output buffer's vectors");
   std::lock_guard db(db_mu_);
-  return catalog_->vector(id, out, dim);
+  return space.first ? catalog_->vector(id, out, dim) : catalog_->space_vector(space.name, id, out, dim);
 }
 
 std::vector<int64_t> Collection::ids_after(int64_t after_id, size_t limit) {
@@ -563,7 +668,21 @@ std::vector<int64_t> Collection::ids_after(int64_t after_id, size_t limit) {
 
 uint64_t Collection::count() const {
   std::shared_lock ix(index_mu_);
-  return index_ ? index_->size() : 0;
+  const Space& space = *spaces_.front();
+  return space.index ? space.index->size() : 0;
+}
+
+const Collection::Space& Collection::locked_space(const std::string& name) const {
+  std::shared_lock ix(index_mu_);
+  return space_named(name);
+}
+
+Collection::Space& Collection::space_named(const std::string& name) const {
+  for (auto& space : spaces_)
+    if (name.empty() ? space->first : space->name == name) return *space;
+  std::string names;
+  for (auto& space : spaces_) names += (names.empty() ? "'" : ", '") + space->name + "'";
+  fail(CBIR_ENOTFOUND, "the collection " + dir_ + " has no vector space '" + name + "' (it has " + names + ")");
 }
 
 std::optional<std::vector<int64_t>> Collection::allowed_ids(const SearchFilter& filter) {
@@ -605,8 +724,9 @@ static void require_result_room(size_t nq, size_t k) {
 
 void Collection::search(const float* queries, size_t nq, size_t dim, size_t k,
                         const SearchFilter& filter, float min_score, const SearchKnobs& knobs,
-                        float* scores, int64_t* ids) {
-  check_dim(dim, "the queries");
+                        float* scores, int64_t* ids, const std::string& space_name) {
+  const Space& space = locked_space(space_name);
+  check_dim(space, dim, "the queries");
   require_result_room(nq, k);
   require(!std::isnan(min_score), "min_score must not be NaN");
   require(knobs.ef_search >= 0 && knobs.nprobe >= 0, "ef_search and nprobe must not be negative");
@@ -616,13 +736,13 @@ void Collection::search(const float* queries, size_t nq, size_t dim, size_t k,
   bool exact_index = false;
   {
     std::shared_lock ix(index_mu_);
-    if (!index_) fail(CBIR_EIO, "the index of " + dir_ + " is unavailable after a failed write; reopen the collection");
-    exact_index = index_->spec().kind == IndexKind::Flat;
+    const VectorIndex& index = index_of(space);
+    exact_index = index.spec().kind == IndexKind::Flat;
     if (!allowed || exact_index || allowed->size() > kExactFilterMax)
-      index_->search(unit.data(), nq, k, allowed ? &*allowed : nullptr, knobs, scores, ids);
+      index.search(unit.data(), nq, k, allowed ? &*allowed : nullptr, knobs, scores, ids);
   }
   if (allowed && !exact_index && allowed->size() <= kExactFilterMax)
-    search_few_exactly(unit.data(), nq, k, *allowed, scores, ids);
+    search_few_exactly(space, unit.data(), nq, k, *allowed, scores, ids);
   for (size_t i = 0; i < nq * k; ++i)
     if (ids[i] >= 0 && scores[i] < min_score) {
       ids[i] = -1;
@@ -630,19 +750,22 @@ void Collection::search(const float* queries, size_t nq, size_t dim, size_t k,
     }
 }
 
-void Collection::search_few_exactly(const float* unit, size_t nq, size_t k,
+void Collection::search_few_exactly(const Space& space, const float* unit, size_t nq, size_t k,
                                     const std::vector<int64_t>& allowed, float* scores,
                                     int64_t* ids) {
   std::vector<int64_t> wanted(allowed);
   std::sort(wanted.begin(), wanted.end());
   wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
-  const size_t dim = static_cast<size_t>(dim_);
+  const size_t dim = static_cast<size_t>(space.dim);
   std::vector<int64_t> found;
   std::vector<float> matrix(wanted.size() * dim);
   {
     std::lock_guard db(db_mu_);
-    for (int64_t id : wanted)
-      if (catalog_->vector(id, matrix.data() + found.size() * dim, dim)) found.push_back(id);
+    for (int64_t id : wanted) {
+      float* row = matrix.data() + found.size() * dim;
+      if (space.first ? catalog_->vector(id, row, dim) : catalog_->space_vector(space.name, id, row, dim))
+        found.push_back(id);
+    }
   }
   flat_knn(matrix.data(), found.size(), dim, unit, nq, k, nullptr, scores, ids);
   for (size_t i = 0; i < nq * k; ++i)
@@ -652,31 +775,37 @@ void Collection::search_few_exactly(const float* unit, size_t nq, size_t k,
 std::vector<std::pair<float, int64_t>> Collection::range(const float* query, size_t dim,
                                                          float min_score,
                                                          const SearchFilter& filter,
-                                                         const SearchKnobs& knobs) {
-  check_dim(dim, "the query");
+                                                         const SearchKnobs& knobs,
+                                                         const std::string& space_name) {
+  const Space& space = locked_space(space_name);
+  check_dim(space, dim, "the query");
   require(std::isfinite(min_score), "min_score must be a finite number");
   std::vector<float> unit;
   normalized_copy(query, 1, dim, unit, "query");
   const auto allowed = allowed_ids(filter);
   std::shared_lock ix(index_mu_);
-  if (!index_) fail(CBIR_EIO, "the index of " + dir_ + " is unavailable after a failed write; reopen the collection");
-  return index_->range(unit.data(), min_score, allowed ? &*allowed : nullptr, knobs);
+  return index_of(space).range(unit.data(), min_score, allowed ? &*allowed : nullptr, knobs);
 }
 
 void Collection::similar(int64_t id, size_t k, const SearchFilter& filter, float min_score,
-                         const SearchKnobs& knobs, float* scores, int64_t* ids) {
+                         const SearchKnobs& knobs, float* scores, int64_t* ids,
+                         const std::string& space_name) {
   require_result_room(1, k);
-  std::vector<float> query(static_cast<size_t>(dim_));
+  const Space& space = locked_space(space_name);
+  std::vector<float> query(static_cast<size_t>(space.dim));
+  if (!vector(id, query.data(), query.size(), space_name))
+    fail(CBIR_ENOTFOUND, "there is no item with id " + std::to_string(id) + " in " + dir_ +
+                             (space.first ? "" : " with a vector in the space '" + space.name + "'"));
+  uint64_t size = 0;
   {
-    std::lock_guard db(db_mu_);
-    if (!catalog_->vector(id, query.data(), query.size()))
-      fail(CBIR_ENOTFOUND, "there is no item with id " + std::to_string(id) + " in " + dir_);
+    std::shared_lock ix(index_mu_);
+    size = index_of(space).size();
   }
-  // One more than asked, for the item itself; never more than the collection can return.
-  const size_t kk = static_cast<size_t>(std::min<uint64_t>(k, count())) + 1;
+  // One more than asked, for the item itself; never more than the space can return.
+  const size_t kk = static_cast<size_t>(std::min<uint64_t>(k, size)) + 1;
   std::vector<float> s(kk);
   std::vector<int64_t> l(kk);
-  search(query.data(), 1, query.size(), kk, filter, min_score, knobs, s.data(), l.data());
+  search(query.data(), 1, query.size(), kk, filter, min_score, knobs, s.data(), l.data(), space_name);
   std::fill(scores, scores + k, -INFINITY);
   std::fill(ids, ids + k, int64_t{-1});
   size_t out = 0;
@@ -695,12 +824,13 @@ CollectionInfo Collection::info() const {
   i.fingerprint = fingerprint_;
   i.read_only = !writer_;
   std::shared_lock ix(index_mu_);
-  i.index_spec = spec_.str();
-  i.effective_spec = index_ ? index_->spec().str() : "";
-  i.count = index_ ? index_->size() : 0;
-  i.masked = index_ ? index_->masked() : 0;
+  const Space& space = *spaces_.front();
+  i.index_spec = space.spec.str();
+  i.effective_spec = space.index ? space.index->spec().str() : "";
+  i.count = space.index ? space.index->size() : 0;
+  i.masked = space.index ? space.index->masked() : 0;
   i.seq = index_seq_;
-  i.generation = generation_;
+  i.generation = space.generation;
   return i;
 }
 

@@ -42,16 +42,36 @@ int Collection::verify_report(const VerifyFn& on_check) {
 
   Catalog::ReadTxn txn(*catalog_);
   const CatalogMeta m = catalog_->read_meta();
+  std::shared_lock ix(index_mu_);
+  for (auto& space : spaces_) {
+    const std::string which = space->first ? "" : " (space '" + space->name + "')";
+    if (!space->first) {
+      const Catalog::VectorCheck sv = catalog_->check_space_vectors(space->name);
+      report("vectors", sv.damaged.empty() ? CBIR_OK : CBIR_ECORRUPT,
+             sv.damaged.empty() ? std::to_string(sv.checked) + " vectors checked" + which
+                                : std::to_string(sv.damaged.size()) + " stored vectors" + which +
+                                      " fail their checksum (damaged on disk), item " +
+                                      std::to_string(sv.damaged.front()) +
+                                      " first; remove those items and index their images again");
+    }
+    if (!verify_space(*space, m.seq, which, report)) return first;
+  }
+  return first;
+}
+
+bool Collection::verify_space(const Space& space, int64_t seq, const std::string& which,
+                              const VerifyFn& report) {
+  const std::string path = snapshot_path(space);
   SnapshotInfo info;
   std::string problem;
   const bool readable = read_snapshot(
-      snapshot_path(), info,
+      path, info,
       [&](SnapshotSource& src) {
-        if (info.dim != static_cast<uint32_t>(m.dim)) fail(CBIR_ECORRUPT, "it has another dimension");
-        if (info.generation != m.generation || info.watermark > m.seq)
+        if (info.dim != static_cast<uint32_t>(space.dim)) fail(CBIR_ECORRUPT, "it has another dimension");
+        if (info.generation != space.generation || info.watermark > seq)
           fail(CBIR_ECORRUPT, "it was saved for another state of the catalog");
         // Parsed as opening parses it (FAISS's reader included), then dropped.
-        VectorIndex parsed(src, IndexSpec::parse(info.spec), static_cast<size_t>(m.dim));
+        VectorIndex parsed(src, IndexSpec::parse(info.spec), static_cast<size_t>(space.dim));
       },
       problem);
   // Not damage: none saved yet, one an older cbir wrote, or one saved for another state of the
@@ -60,41 +80,44 @@ int Collection::verify_report(const VerifyFn& on_check) {
   const bool missing = !readable && problem == "there is no index snapshot";
   const bool older = !readable && (problem.find("older cbir") != std::string::npos ||
                                    problem.find("another state of the catalog") != std::string::npos);
+  const std::string rebuilds = "; opening rebuilds the index" + which + " from the catalog";
   report("snapshot", readable || missing || older ? CBIR_OK : CBIR_ECORRUPT,
-         readable  ? ""
-         : missing ? "none saved yet: opening rebuilds the index from the catalog"
-         : older   ? problem + "; opening rebuilds the index from the catalog"
-                   : problem + "; opening rebuilds the index from the catalog: open the collection "
-                               "for writing (cbir compact) to save a good one");
+         readable  ? which
+         : missing ? "none saved yet" + which + rebuilds
+         : older   ? problem + rebuilds
+                   : problem + rebuilds + ": open the collection for writing (cbir compact) to save a good one");
 
-  std::shared_lock ix(index_mu_);
-  if (!index_) {
-    report("index", CBIR_EIO, "the index of " + dir_ + " is unavailable; reopen the collection");
-    return first;
+  if (!space.index) {
+    report("index", CBIR_EIO, "the index of " + dir_ + which + " is unavailable; reopen the collection");
+    return false;
   }
-  if (m.seq != index_seq_ || m.generation != generation_) {  // a reader behind the writer
+  if (seq != index_seq_) {  // a reader behind the writer
     report("index", CBIR_OK, "not compared: this handle is behind the catalog (refresh it)");
-    return first;
+    return false;
   }
   std::vector<int64_t> stored;
-  for (;;) {
-    const std::vector<int64_t> part = catalog_->ids_after(stored.empty() ? -1 : stored.back(), 65536);
-    if (part.empty()) break;
-    // A damaged catalog index can hand back ids out of order: stop rather than loop forever.
-    if (!stored.empty() && part.front() <= stored.back()) {
-      report("index", CBIR_ECORRUPT, "the catalog " + catalog_->path() + " lists its items out of "
-                                     "order (its index is damaged); restore the collection from a backup");
-      return first;
+  if (!space.first) {
+    stored = catalog_->space_ids(space.name);
+  } else {
+    for (;;) {
+      const std::vector<int64_t> part = catalog_->ids_after(stored.empty() ? -1 : stored.back(), 65536);
+      if (part.empty()) break;
+      // A damaged catalog index can hand back ids out of order: stop rather than loop forever.
+      if (!stored.empty() && part.front() <= stored.back()) {
+        report("index", CBIR_ECORRUPT, "the catalog " + catalog_->path() + " lists its items out of "
+                                       "order (its index is damaged); restore the collection from a backup");
+        return false;
+      }
+      stored.insert(stored.end(), part.begin(), part.end());
     }
-    stored.insert(stored.end(), part.begin(), part.end());
   }
-  const std::vector<int64_t> indexed = index_->ids();
+  const std::vector<int64_t> indexed = space.index->ids();
   report("index", stored == indexed ? CBIR_OK : CBIR_ECORRUPT,
-         stored == indexed ? ""
-                           : "the index of " + dir_ + " holds " + std::to_string(indexed.size()) +
+         stored == indexed ? which
+                           : "the index of " + dir_ + which + " holds " + std::to_string(indexed.size()) +
                                  " items but the catalog " + std::to_string(stored.size()) +
-                                 "; delete " + snapshot_path() + " and reopen to rebuild it");
-  return first;
+                                 "; delete " + path + " and reopen to rebuild it");
+  return true;
 }
 
 void Collection::verify() {
