@@ -101,10 +101,14 @@ void backup_collection(const std::string& dir, const std::string& dest) {
   if (fs::exists(dest, ec))
     fail(CBIR_EEXIST, dest + " exists; a backup goes to a new folder");
   StagedFolder staged(dest, "backup");
-  // The snapshot first: the catalog copied after it is as new or newer, and opening the copy
-  // replays the catalog's changes since the snapshot.
-  copy_file_synced(dir + "/" + Collection::kSnapshotName,
-                   staged.path() + "/" + Collection::kSnapshotName);
+  // The snapshots (index.snap, and index.<space>.snap of each other vector space) first: the
+  // catalog copied after them is as new or newer, and opening the copy replays the catalog's
+  // changes since each snapshot.
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("index.", 0) == 0 && name.size() > 5 && name.compare(name.size() - 5, 5, ".snap") == 0)
+      copy_file_synced(entry.path().string(), staged.path() + "/" + name);
+  }
   copy_catalog(catalog, staged.path() + "/" + Catalog::kFileName);
   if (!staged.commit()) fail(CBIR_EEXIST, dest + " appeared while the backup was made");
 }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "store/backup.hpp"
 #include "store/collection.hpp"
 #include "test_store_util.hpp"
 
@@ -187,6 +188,15 @@ TEST_CASE("two spaces: each searched on its own, kept through reopen, replay and
   CHECK(log.saw("space 'dino'"));
   check_answers(*c, w);
   c->verify();
+
+  // A backup holds every space's snapshot, and answers alike.
+  c->save();
+  cbir::store::backup_collection(path, dir.sub("copy"));
+  CHECK(std::filesystem::exists(dir.sub("copy") + "/index.dino.snap"));
+  LogCapture quiet;
+  auto copy = open_collection(dir.sub("copy"), false, true);
+  CHECK_FALSE(quiet.saw("rebuilding"));
+  check_answers(*copy, w);
 }
 
 TEST_CASE("spaces: filling a space added later, rebuild and compact of each", "[spaces]") {
