@@ -28,7 +28,10 @@
  * 10. Options are structs whose first field is `uint32_t version`. Initialise them with the
  *     matching CBIR_*_OPTIONS_INIT macro or cbir_*_options_init(), which set `version` to the
  *     struct's size as this header declares it; fields are only ever appended, so a program
- *     built against an older header keeps working. Passing NULL means all defaults.
+ *     built against an older header keeps working. Passing NULL means all defaults. Where a
+ *     struct has grown, cbir_*_options_init() is a macro passing the caller's sizeof to
+ *     cbir_*_options_init_size(), and the function of the old name (what programs built
+ *     against the older header call) writes only the fields the older struct had.
  * 11. The version lives in one place: the CBIR_VERSION_* macros, mirrored at run time by
  *     cbir_version_number(). The shared library's SONAME changes with the major version.
  * 12. Only `cbir_*` symbols are exported.
@@ -576,11 +579,20 @@ typedef struct cbir_collection_options_t {
                                    budget, else ivf with sq8 or pq codes -- decided whenever the
                                    index is built (creation, rebuild). */
   uint64_t memory_budget_mb; /* for "auto"; 0 = half of the physical memory */
+  const char* space;        /* when creating: the name of the collection's first vector space
+                               (1 to 32 of a-z, 0-9, '_', '-'), e.g. "clip"; NULL = "default".
+                               Ignored when opening. Borrowed for the call. */
 } cbir_collection_options_t;
 
-#define CBIR_COLLECTION_OPTIONS_INIT { sizeof(cbir_collection_options_t), 0, 0, NULL, NULL, 0 }
-/* Sets *opts to the defaults (as CBIR_COLLECTION_OPTIONS_INIT). NULL is ignored. */
+#define CBIR_COLLECTION_OPTIONS_INIT \
+  { sizeof(cbir_collection_options_t), 0, 0, NULL, NULL, 0, NULL }
+/* Sets the first `size` bytes of *opts (size = sizeof *opts as the caller's header declares the
+ * struct, at most this header's) to the defaults, as CBIR_COLLECTION_OPTIONS_INIT; `version`
+ * becomes that size. NULL is ignored. */
+CBIR_API void cbir_collection_options_init_size(cbir_collection_options_t* opts, size_t size);
+/* For programs built against headers before `space`: sets the fields before it. */
 CBIR_API void cbir_collection_options_init(cbir_collection_options_t* opts);
+#define cbir_collection_options_init(opts) cbir_collection_options_init_size((opts), sizeof *(opts))
 
 /* Opens (or with CBIR_OPEN_CREATE creates; the parent folder must exist) the collection in
  * folder `path`, loading its index: the snapshot plus a replay of later commits, or a rebuild
@@ -670,12 +682,21 @@ typedef struct cbir_search_options_t {
                               Combined with the filters above; the results are the best among
                               the items it selects. A malformed one: CBIR_EINVAL with its
                               position. */
+  const char* space;       /* the vector space searched (cbir_collection_add_space()); NULL =
+                              the collection's first. Queries and stored items are then of that
+                              space's model; items without a vector there are not found.
+                              CBIR_ENOTFOUND names the spaces when there is none of the name. */
 } cbir_search_options_t;
 
 #define CBIR_SEARCH_OPTIONS_INIT \
-  { sizeof(cbir_search_options_t), CBIR_SCORE_ANY, NULL, NULL, 0, 0, 0, NULL }
-/* Sets *opts to the defaults (as CBIR_SEARCH_OPTIONS_INIT). NULL is ignored. */
+  { sizeof(cbir_search_options_t), CBIR_SCORE_ANY, NULL, NULL, 0, 0, 0, NULL, NULL }
+/* Sets the first `size` bytes of *opts (sizeof *opts as the caller's header declares it, at most
+ * this header's) to the defaults, as CBIR_SEARCH_OPTIONS_INIT; `version` becomes that size. NULL
+ * is ignored. */
+CBIR_API void cbir_search_options_init_size(cbir_search_options_t* opts, size_t size);
+/* For programs built against headers before `space`: sets the fields before it. */
 CBIR_API void cbir_search_options_init(cbir_search_options_t* opts);
+#define cbir_search_options_init(opts) cbir_search_options_init_size((opts), sizeof *(opts))
 
 /* The k best items for each of n_queries vectors (queries[n_queries * dim]): out_ids and
  * out_scores hold n_queries * k entries, best first, padded with -1 / -INFINITY. Safe from
@@ -731,13 +752,13 @@ CBIR_API int cbir_collection_save(cbir_collection_t* coll);
 /* A reader takes in what other processes committed since its open or last refresh (after a
  * rebuild or compact elsewhere, it loads the new index). A writer has nothing to do. */
 CBIR_API int cbir_collection_refresh(cbir_collection_t* coll);
-/* Rebuilds the index from the stored vectors (no re-encoding) with a new index spec, or the
- * same one when index_spec is NULL; trains IVF indexes. Commits first; searches keep running on
+/* Rebuilds the first vector space's index (cbir_collection_rebuild_space() another's) from the
+ * stored vectors (no re-encoding) with a new index spec, or the same one when index_spec is NULL; trains IVF indexes. Commits first; searches keep running on
  * the old index meanwhile. Writer. Errors: CBIR_EINVAL (bad spec, too few vectors to train it,
  * read-only), CBIR_EUNSUPPORTED, CBIR_EIO, CBIR_ENOMEM. */
 CBIR_API int cbir_collection_rebuild(cbir_collection_t* coll, const char* index_spec);
-/* Rebuilds the index without removed vectors that it could only mask (hnsw, raw FAISS), forgets
- * old removal records and checkpoints the catalog. Commits first. Writer. */
+/* Rebuilds every vector space's index without removed vectors that it could only mask (hnsw,
+ * raw FAISS), forgets old removal records and checkpoints the catalog. Commits first. Writer. */
 CBIR_API int cbir_collection_compact(cbir_collection_t* coll);
 /* Checks the catalog (SQLite integrity_check), every stored vector against its checksum, and
  * that the index holds exactly the catalog's items (`cbir verify` runs it). Vectors written
@@ -766,6 +787,75 @@ CBIR_API int cbir_collection_verify_report(cbir_collection_t* coll, cbir_verify_
  * alike may call it. Errors: CBIR_EINVAL (NULL or empty dest), CBIR_EEXIST (dest exists),
  * CBIR_ECORRUPT (the catalog is damaged), CBIR_EIO (with the reason, e.g. a full disk). */
 CBIR_API int cbir_collection_backup(const cbir_collection_t* coll, const char* dest);
+
+/* Vector spaces. A collection holds its items' vectors of one model (its first space, made
+ * with it) and may hold other models' vectors of the same items beside them, each space with
+ * its own index: e.g. "clip" for text search and "same meaning", "dino" for "the same object".
+ * Every space's vectors are in the one catalog: an item and its vectors in every space are
+ * written, committed, removed and backed up together. */
+
+/* Adds an empty vector space named `name` (1 to 32 of a-z, 0-9, '_', '-') for vectors of `dim`
+ * floats from the model with `fingerprint`, indexed as `index_spec` says (NULL = "auto"; as in
+ * cbir_collection_options_t). Committed at once, with every change before it. Fill it through
+ * cbir_collection_add_spaces() for new items and cbir_collection_set_space_vectors() for
+ * those already in. Writer. Errors: CBIR_EINVAL (NULL, a bad name, dim, fingerprint or spec,
+ * read-only), CBIR_EEXIST (the name is taken), CBIR_EIO. */
+CBIR_API int cbir_collection_add_space(cbir_collection_t* coll, const char* name, int32_t dim,
+                                       const char* fingerprint, const char* index_spec);
+
+/* Vectors of n items in one space: vectors[n * dim], as cbir_collection_add() takes them. */
+typedef struct cbir_space_vectors_t {
+  const char* space;     /* the space's name; NULL = the collection's first space */
+  const float* vectors;
+  size_t dim;
+} cbir_space_vectors_t;
+
+/* As cbir_collection_add() (upsert 0) or cbir_collection_upsert() (upsert 1), with the items'
+ * vectors in several spaces: spaces[n_spaces] holds one entry per space given, the first
+ * space's included (required). All or nothing. An item replaced by an upsert keeps no vector
+ * of its old content: it leaves every space the call does not give.
+ * Errors: as cbir_collection_add(), CBIR_ENOTFOUND (no space of a name), CBIR_EINVAL (a space
+ * given twice, or the first space missing). */
+CBIR_API int cbir_collection_add_spaces(int64_t* out_ids, cbir_collection_t* coll,
+                                        const cbir_item_t* items, size_t n,
+                                        const cbir_space_vectors_t* spaces, size_t n_spaces,
+                                        int32_t upsert);
+
+/* Sets the vectors of n items already in the collection in a space other than the first
+ * (vectors[n * dim]): how a space added later is filled. All or nothing; durable after the
+ * next commit. Writer. Errors: CBIR_ENOTFOUND (no such space, or an id not in the collection:
+ * nothing is written), CBIR_EINVAL (the first space, NULL, a bad vector, read-only),
+ * CBIR_EMISMATCH (dim differs from the space's), CBIR_EIO. */
+CBIR_API int cbir_collection_set_space_vectors(cbir_collection_t* coll, const char* space,
+                                               const int64_t* ids, const float* vectors,
+                                               size_t n, size_t dim);
+
+/* The stored vector of item `id` in `space` (NULL = the first) into out[dim].
+ * Errors: CBIR_ENOTFOUND (no such space, or the item has no vector there), CBIR_EMISMATCH,
+ * CBIR_EINVAL, CBIR_ECORRUPT, CBIR_EIO. */
+CBIR_API int cbir_collection_get_space_vector(float* out, size_t dim,
+                                              const cbir_collection_t* coll, const char* space,
+                                              int64_t id);
+
+/* Rebuilds one space's index, as cbir_collection_rebuild() does the first's (space NULL). */
+CBIR_API int cbir_collection_rebuild_space(cbir_collection_t* coll, const char* space,
+                                           const char* index_spec);
+
+typedef struct cbir_space_info_t {
+  const char* name;
+  const char* fingerprint;    /* of the model whose vectors it holds */
+  const char* index_spec;     /* as configured */
+  const char* effective_spec; /* the index in memory */
+  int32_t dim;
+  int32_t first;              /* 1 for the collection's first space */
+  uint64_t count;             /* items with a vector in this space */
+  int64_t generation;         /* its index's rebuilds and compactions so far */
+} cbir_space_info_t;
+
+/* Every space, the first one first: *out is an array of *out_n entries, strings included, in
+ * one allocation to release with cbir_free(). Errors: CBIR_EINVAL (NULL), CBIR_ENOMEM. */
+CBIR_API int cbir_collection_spaces(cbir_space_info_t** out, size_t* out_n,
+                                    const cbir_collection_t* coll);
 
 typedef struct cbir_collection_info_t {
   const char* path;

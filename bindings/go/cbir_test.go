@@ -670,3 +670,68 @@ func TestAttributesPhotoFactsDuplicatesAndCompositeQueries(t *testing.T) {
 		t.Fatalf("parts that cancel out: %v", err)
 	}
 }
+
+func TestTwoVectorSpacesEachSearchedOnItsOwn(t *testing.T) {
+	dir := t.TempDir()
+	coll, err := cbir.OpenCollection(filepath.Join(dir, "c"), &cbir.CollectionOptions{
+		Create: true, Dim: 4, Fingerprint: "clip-test", IndexSpec: "flat", Space: "clip"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer coll.Close()
+	if err := coll.AddSpace("dino", 3, "dino-test", "flat"); err != nil {
+		t.Fatal(err)
+	}
+	if err := coll.AddSpace("dino", 3, "dino-test", ""); !errors.Is(err, cbir.ErrExists) {
+		t.Fatalf("a second space of the name: %v", err)
+	}
+	// In clip, a and b point the same way; in dino, a and c do.
+	items := []cbir.Item{{URI: "a"}, {URI: "b"}, {URI: "c"}}
+	ids, err := coll.AddSpaces(items, []cbir.SpaceVectors{
+		{Space: "", Vectors: [][]float32{{1, 0, 0, 0}, {0.9, 0.1, 0, 0}, {0, 0, 1, 0}}},
+		{Space: "dino", Vectors: [][]float32{{0, 1, 0}, {1, 0, 0}, {0, 0.9, 0.1}}},
+	}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for space, want := range map[string]int64{"clip": ids[1], "dino": ids[2]} {
+		hits, err := coll.SearchSimilar(ids[0], 1, &cbir.SearchOptions{Space: space})
+		if err != nil || hits[0].ID != want {
+			t.Fatalf("nearest to a in %s: %v %v, want %d", space, hits, err, want)
+		}
+	}
+	hits, err := coll.Search([]float32{0, 0.9, 0.1}, 1, &cbir.SearchOptions{Space: "dino"})
+	if err != nil || hits[0].ID != ids[2] || hits[0].Score < 0.999 {
+		t.Fatalf("search in dino: %v %v", hits, err)
+	}
+	if _, err := coll.Search([]float32{1, 0, 0}, 1, &cbir.SearchOptions{Space: "nope"}); !errors.Is(err, cbir.ErrNotFound) {
+		t.Fatalf("an unknown space: %v", err)
+	}
+	if err := coll.AddSpace("late", 2, "late-test", "flat"); err != nil {
+		t.Fatal(err)
+	}
+	if err := coll.SetSpaceVectors("late", ids[:1], [][]float32{{1, 0}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := coll.SetSpaceVectors("late", []int64{ids[1], 999}, [][]float32{{1, 0}, {0, 1}}); !errors.Is(err, cbir.ErrNotFound) {
+		t.Fatalf("an unknown id: %v", err)
+	}
+	v, err := coll.SpaceVector(ids[2], "dino")
+	if err != nil || math.Abs(float64(v[1])-0.9/math.Sqrt(0.82)) > 1e-5 {
+		t.Fatalf("stored vector: %v %v", v, err)
+	}
+	if err := coll.RebuildSpace("dino", "hnsw:M=8"); err != nil {
+		t.Fatal(err)
+	}
+	spaces, err := coll.Spaces()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range spaces {
+		got = append(got, s.Name+":"+strings.Repeat("x", int(s.Count)))
+	}
+	if strings.Join(got, " ") != "clip:xxx dino:xxx late:x" || !spaces[0].First || !strings.HasPrefix(spaces[1].EffectiveSpec, "hnsw") {
+		t.Fatalf("spaces: %v %+v", got, spaces)
+	}
+}

@@ -22,6 +22,7 @@ type CollectionOptions struct {
 	Fingerprint    string // required to create; when opening, "" skips the check
 	IndexSpec      string // when creating: "" (auto), "flat", "hnsw[:...]", "ivf[:...]", "faiss:..."
 	MemoryBudgetMB uint64 // for "auto"; 0 = half of the physical memory
+	Space          string // when creating: the first vector space's name ("" = "default")
 }
 
 // OptionsFor ties a collection to a model (its dim and fingerprint) and creates it when
@@ -56,6 +57,7 @@ type SearchOptions struct {
 	EfSearch  int      // hnsw: efSearch for this call; 0 = the index's
 	NProbe    int      // ivf: lists probed for this call; 0 = the index's
 	Where     string   // a filter expression (docs/filters.md); "" = none
+	Space     string   // the vector space searched ("" = the collection's first)
 }
 
 // CollectionInfo says what a collection is.
@@ -82,11 +84,14 @@ func OpenCollection(path string, opts *CollectionOptions) (*Collection, error) {
 		opts = &CollectionOptions{}
 	}
 	cpath, fp, spec := C.CString(path), cString(opts.Fingerprint), cString(opts.IndexSpec)
+	space := cString(opts.Space)
 	defer C.free(unsafe.Pointer(cpath))
 	defer C.free(unsafe.Pointer(fp))
 	defer C.free(unsafe.Pointer(spec))
+	defer C.free(unsafe.Pointer(space))
 	var o C.cbir_collection_options_t
-	C.cbir_collection_options_init(&o)
+	C.cbir_collection_options_init_size(&o, C.size_t(unsafe.Sizeof(o)))
+	o.space = space
 	if opts.Create {
 		o.flags |= C.CBIR_OPEN_CREATE
 	}
@@ -192,21 +197,8 @@ func (c *Collection) write(upsert bool, items []Item, vectors [][]float32) ([]in
 		return nil, err
 	}
 	n := len(items)
-	// The items hold C strings only, so the array may live in Go memory.
-	raw := make([]C.cbir_item_t, max1(n))
-	for i, it := range items {
-		raw[i].uri, raw[i].content_hash = C.CString(it.URI), C.CString(it.ContentHash)
-		raw[i].payload = C.CString(it.Payload)
-		raw[i].size, raw[i].mtime = C.int64_t(it.Size), C.int64_t(it.MTime)
-		raw[i].width, raw[i].height = C.int32_t(it.Width), C.int32_t(it.Height)
-	}
-	defer func() {
-		for i := 0; i < n; i++ {
-			C.free(unsafe.Pointer(raw[i].uri))
-			C.free(unsafe.Pointer(raw[i].content_hash))
-			C.free(unsafe.Pointer(raw[i].payload))
-		}
-	}()
+	raw, freeItems := cItems(items)
+	defer freeItems()
 	ids := make([]int64, max1(n))
 	err = c.use(func(p *C.cbir_collection_t) C.int {
 		if upsert {
@@ -218,6 +210,25 @@ func (c *Collection) write(upsert bool, items []Item, vectors [][]float32) ([]in
 		return nil, err
 	}
 	return ids[:n], nil
+}
+
+// cItems converts items to C (at least one slot, so &raw[0] is valid); free releases their
+// strings. The items hold C strings only, so the array may live in Go memory.
+func cItems(items []Item) (raw []C.cbir_item_t, free func()) {
+	raw = make([]C.cbir_item_t, max1(len(items)))
+	for i, it := range items {
+		raw[i].uri, raw[i].content_hash = C.CString(it.URI), C.CString(it.ContentHash)
+		raw[i].payload = C.CString(it.Payload)
+		raw[i].size, raw[i].mtime = C.int64_t(it.Size), C.int64_t(it.MTime)
+		raw[i].width, raw[i].height = C.int32_t(it.Width), C.int32_t(it.Height)
+	}
+	return raw, func() {
+		for i := range items {
+			C.free(unsafe.Pointer(raw[i].uri))
+			C.free(unsafe.Pointer(raw[i].content_hash))
+			C.free(unsafe.Pointer(raw[i].payload))
+		}
+	}
 }
 
 func (c *Collection) flatten(vectors [][]float32) ([]float32, error) {
@@ -311,8 +322,8 @@ func (c *Collection) IDs() ([]int64, error) {
 // cgo forbids Go memory holding Go pointers). free releases it all.
 func searchOptions(o *SearchOptions) (opts *C.cbir_search_options_t, free func()) {
 	opts = (*C.cbir_search_options_t)(C.calloc(1, C.size_t(unsafe.Sizeof(C.cbir_search_options_t{}))))
-	C.cbir_search_options_init(opts)
-	var prefix, where *C.char
+	C.cbir_search_options_init_size(opts, C.size_t(unsafe.Sizeof(*opts)))
+	var prefix, where, space *C.char
 	var ids unsafe.Pointer
 	if o != nil {
 		if o.MinScore != nil {
@@ -328,10 +339,13 @@ func searchOptions(o *SearchOptions) (opts *C.cbir_search_options_t, free func()
 		opts.ef_search, opts.nprobe = C.int32_t(o.EfSearch), C.int32_t(o.NProbe)
 		where = cString(o.Where)
 		opts.where = where
+		space = cString(o.Space)
+		opts.space = space
 	}
 	return opts, func() {
 		C.free(unsafe.Pointer(prefix))
 		C.free(unsafe.Pointer(where))
+		C.free(unsafe.Pointer(space))
 		C.free(ids)
 		C.free(unsafe.Pointer(opts))
 	}
@@ -339,7 +353,7 @@ func searchOptions(o *SearchOptions) (opts *C.cbir_search_options_t, free func()
 
 // Search returns the k items most similar to query (Dim floats), best first.
 func (c *Collection) Search(query []float32, k int, opts *SearchOptions) ([]Hit, error) {
-	if _, err := c.flatten([][]float32{query}); err != nil {
+	if err := c.checkQuery(query, opts); err != nil {
 		return nil, err
 	}
 	if k <= 0 {
@@ -350,7 +364,7 @@ func (c *Collection) Search(query []float32, k int, opts *SearchOptions) ([]Hit,
 	ids, scores := make([]int64, k), make([]float32, k)
 	err := c.use(func(p *C.cbir_collection_t) C.int {
 		return C.cbir_collection_search(int64Ptr(ids), floatPtr(scores), p, floatPtr(query), 1,
-			C.size_t(c.dim), C.size_t(k), o)
+			C.size_t(len(query)), C.size_t(k), o)
 	})
 	if err != nil {
 		return nil, err
@@ -378,7 +392,7 @@ func (c *Collection) SearchSimilar(id int64, k int, opts *SearchOptions) ([]Hit,
 
 // RangeSearch returns every item scoring at least minScore against query, best first.
 func (c *Collection) RangeSearch(query []float32, minScore float32, opts *SearchOptions) ([]Hit, error) {
-	if _, err := c.flatten([][]float32{query}); err != nil {
+	if err := c.checkQuery(query, opts); err != nil {
 		return nil, err
 	}
 	o, free := searchOptions(opts)
@@ -389,7 +403,7 @@ func (c *Collection) RangeSearch(query []float32, minScore float32, opts *Search
 		var pi *C.int64_t
 		var ps *C.float
 		var n C.size_t
-		s := C.cbir_collection_range_search(&pi, &ps, &n, p, floatPtr(query), C.size_t(c.dim), C.float(minScore), o)
+		s := C.cbir_collection_range_search(&pi, &ps, &n, p, floatPtr(query), C.size_t(len(query)), C.float(minScore), o)
 		if s == 0 && n > 0 {
 			ids = append(ids, unsafe.Slice((*int64)(unsafe.Pointer(pi)), int(n))...)
 			scores = append(scores, unsafe.Slice((*float32)(unsafe.Pointer(ps)), int(n))...)
@@ -402,6 +416,19 @@ func (c *Collection) RangeSearch(query []float32, minScore float32, opts *Search
 		return nil, err
 	}
 	return c.hits(ids, scores)
+}
+
+// checkQuery checks a query for the first space against its dim; the library checks another
+// space's (it knows that dim).
+func (c *Collection) checkQuery(query []float32, opts *SearchOptions) error {
+	if len(query) == 0 {
+		return invalid("the query must not be empty")
+	}
+	if opts != nil && opts.Space != "" {
+		return nil
+	}
+	_, err := c.flatten([][]float32{query})
+	return err
 }
 
 func (c *Collection) hits(ids []int64, scores []float32) ([]Hit, error) {

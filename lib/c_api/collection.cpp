@@ -2,6 +2,7 @@
 #include "c_api/collection.hpp"
 
 #include <cmath>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -25,6 +26,10 @@ cbir::store::Collection& impl(const cbir_collection_t* coll) {
   return *need(coll, "coll")->impl;
 }
 
+}  // namespace
+
+namespace cbir::capi {
+
 std::vector<cbir::store::ItemInfo> to_items(const cbir_item_t* items, size_t n) {
   std::vector<cbir::store::ItemInfo> out(n);
   for (size_t i = 0; i < n; ++i) {
@@ -41,6 +46,12 @@ std::vector<cbir::store::ItemInfo> to_items(const cbir_item_t* items, size_t n) 
   }
   return out;
 }
+
+}  // namespace cbir::capi
+
+namespace {
+
+using cbir::capi::to_items;
 
 int add_items(int64_t* out_ids, cbir_collection_t* coll, const cbir_item_t* items,
               const float* vectors, size_t n, size_t dim, bool upsert) {
@@ -72,6 +83,7 @@ Search to_search(const cbir_search_options_t* given) {
   s.knobs.ef_search = o.ef_search;
   s.knobs.nprobe = o.nprobe;
   if (o.where) s.filter.where = cbir::query::compile_filter(o.where);
+  if (o.space) s.space = o.space;
   return s;
 }
 
@@ -82,12 +94,21 @@ using cbir::capi::to_search;
 
 extern "C" {
 
-void cbir_collection_options_init(cbir_collection_options_t* opts) {
-  if (opts != nullptr) *opts = kCollectionDefaults;
+void cbir_collection_options_init_size(cbir_collection_options_t* opts, size_t size) {
+  cbir::capi::init_options(opts, size, kCollectionDefaults);
 }
 
-void cbir_search_options_init(cbir_search_options_t* opts) {
-  if (opts != nullptr) *opts = kSearchDefaults;
+// The names in parentheses: the header makes them macros for programs built against it.
+void(cbir_collection_options_init)(cbir_collection_options_t* opts) {
+  cbir::capi::init_options(opts, offsetof(cbir_collection_options_t, space), kCollectionDefaults);
+}
+
+void cbir_search_options_init_size(cbir_search_options_t* opts, size_t size) {
+  cbir::capi::init_options(opts, size, kSearchDefaults);
+}
+
+void(cbir_search_options_init)(cbir_search_options_t* opts) {
+  cbir::capi::init_options(opts, offsetof(cbir_search_options_t, space), kSearchDefaults);
 }
 
 int cbir_collection_open(cbir_collection_t** out, const char* path,
@@ -108,6 +129,7 @@ int cbir_collection_open(cbir_collection_t** out, const char* path,
     oo.dim = o.dim;
     if (o.fingerprint) oo.fingerprint = std::string(o.fingerprint);
     if (o.index_spec) oo.index_spec = o.index_spec;
+    if (o.space) oo.space = o.space;
     oo.memory_budget = o.memory_budget_mb << 20;
     if (o.dim < 0) cbir::fail(CBIR_EINVAL, "collection options: dim must not be negative");
     auto handle = std::make_unique<cbir_collection_t>();
@@ -219,7 +241,7 @@ int cbir_collection_search(int64_t* out_ids, float* out_scores, const cbir_colle
     auto& c = impl(coll);
     if (n_queries > 0) need(queries, "queries");
     const Search s = to_search(opts);
-    c.search(queries, n_queries, dim, k, s.filter, s.min_score, s.knobs, out_scores, out_ids);
+    c.search(queries, n_queries, dim, k, s.filter, s.min_score, s.knobs, out_scores, out_ids, s.space);
   });
 }
 
@@ -231,7 +253,7 @@ int cbir_collection_search_similar(int64_t* out_ids, float* out_scores,
     need(out_scores, "out_scores");
     auto& c = impl(coll);
     const Search s = to_search(opts);
-    c.similar(id, k, s.filter, s.min_score, s.knobs, out_scores, out_ids);
+    c.similar(id, k, s.filter, s.min_score, s.knobs, out_scores, out_ids, s.space);
   });
 }
 
@@ -248,7 +270,7 @@ int cbir_collection_range_search(int64_t** out_ids, float** out_scores, size_t* 
     auto& c = impl(coll);
     need(query, "query");
     const Search s = to_search(opts);
-    const auto hits = c.range(query, dim, min_score, s.filter, s.knobs);
+    const auto hits = c.range(query, dim, min_score, s.filter, s.knobs, s.space);
     if (hits.empty()) return;
     auto* ids = static_cast<int64_t*>(std::malloc(hits.size() * sizeof(int64_t)));
     auto* scores = static_cast<float*>(std::malloc(hits.size() * sizeof(float)));

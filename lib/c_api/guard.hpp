@@ -5,6 +5,7 @@
 // so no exception crosses the ABI and every failure leaves a code plus cbir_last_error().
 #pragma once
 
+#include <algorithm>
 #include <cstring>
 #include <new>
 #include <type_traits>
@@ -56,6 +57,17 @@ Opts options_or_default(const Opts* given, const Opts& defaults, const char* nam
   std::memcpy(&out, given, given->version);
   out.version = sizeof(Opts);
   return out;
+}
+
+// An options struct's first `size` bytes (the caller's sizeof, never more than ours) set to the
+// defaults, `version` to that size (cbir_*_options_init_size). Too small a size is ignored.
+template <class Opts>
+void init_options(Opts* opts, size_t size, const Opts& defaults) {
+  static_assert(std::is_trivially_copyable_v<Opts>, "options are plain C structs");
+  if (opts == nullptr || size < sizeof(uint32_t)) return;
+  size = std::min(size, sizeof(Opts));
+  std::memcpy(opts, &defaults, size);
+  opts->version = static_cast<uint32_t>(size);
 }
 
 // Copies `s` into memory the caller releases with cbir_free().

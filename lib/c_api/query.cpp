@@ -103,7 +103,7 @@ extern "C" int cbir_collection_duplicates(int64_t** out_ids, size_t** out_offset
         cancelled = progress(progress_user, done, total) != 0;
         return !cancelled;
       };
-    const auto groups = cbir::query::find_duplicates(c, min_score, s.filter, s.knobs, step);
+    const auto groups = cbir::query::find_duplicates(c, min_score, s.filter, s.knobs, step, s.space);
     if (cancelled) cbir::fail(CBIR_ECANCELLED, "the duplicate search was cancelled by its progress callback");
     if (groups.count() == 0) return;
     auto* ids = static_cast<int64_t*>(std::malloc(groups.ids.size() * sizeof(int64_t)));

@@ -37,7 +37,8 @@ constexpr size_t kBatch = 256;  // queries per search call: one GEMM for flat in
 
 DuplicateGroups find_duplicates(store::Collection& coll, float min_score,
                                 const store::SearchFilter& filter, const store::SearchKnobs& knobs,
-                                const std::function<bool(size_t, size_t)>& progress) {
+                                const std::function<bool(size_t, size_t)>& progress,
+                                const std::string& space) {
   if (!std::isfinite(min_score)) fail(CBIR_EINVAL, "the duplicate threshold must be finite");
   // The items looked at, ascending: the filter's, or every item.
   std::vector<int64_t> items;
@@ -61,7 +62,7 @@ DuplicateGroups find_duplicates(store::Collection& coll, float min_score,
     auto it = std::lower_bound(items.begin(), items.end(), id);
     return it != items.end() && *it == id ? it - items.begin() : -1;
   };
-  const size_t dim = static_cast<size_t>(coll.info().dim);
+  const size_t dim = static_cast<size_t>(coll.space(space).dim);
   const size_t k = std::min(kNeighbours + 1, std::max<size_t>(n, 1));  // +1: the item itself
   Groups groups(n);
   std::vector<float> queries(kBatch * dim), scores(kBatch * k);
@@ -71,11 +72,12 @@ DuplicateGroups find_duplicates(store::Collection& coll, float min_score,
     size_t got = 0;
     std::vector<int64_t> asked;
     for (size_t i = 0; i < nq; ++i)  // an item removed meanwhile is skipped
-      if (coll.vector(items[start + i], queries.data() + got * dim, dim)) {
+      if (coll.vector(items[start + i], queries.data() + got * dim, dim, space)) {
         asked.push_back(items[start + i]);
         ++got;
       }
-    if (got > 0) coll.search(queries.data(), got, dim, k, within, min_score, knobs, scores.data(), found.data());
+    if (got > 0)
+      coll.search(queries.data(), got, dim, k, within, min_score, knobs, scores.data(), found.data(), space);
     for (size_t q = 0; q < got; ++q) {
       const int64_t me = position(asked[q]);
       for (size_t j = 0; j < k; ++j) {

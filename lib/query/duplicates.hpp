@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "store/collection.hpp"
@@ -23,9 +24,12 @@ struct DuplicateGroups {
 // Each item's kNeighbours nearest neighbours are looked at; a pair scoring >= min_score joins
 // their groups. `filter` limits both the items and their neighbours. `progress(done, total)`
 // (optional) is called after each batch; returning false stops early with what was found.
+// `space`: the vector space compared in ("": the first); items without a vector there are
+// left out.
 constexpr size_t kNeighbours = 64;
 DuplicateGroups find_duplicates(store::Collection& coll, float min_score,
                                 const store::SearchFilter& filter, const store::SearchKnobs& knobs,
-                                const std::function<bool(size_t, size_t)>& progress = nullptr);
+                                const std::function<bool(size_t, size_t)>& progress = nullptr,
+                                const std::string& space = {});
 
 }  // namespace cbir::query

@@ -130,8 +130,9 @@ class Collection {
   // Names: 1 to 32 of a-z, 0-9, '_' and '-'.
   void add_space(const std::string& name, int32_t dim, const std::string& fingerprint,
                  const std::string& index_spec);
-  // Every space, the first one first.
+  // Every space, the first one first; one of them by name ("": the first; CBIR_ENOTFOUND).
   std::vector<SpaceInfo> spaces() const;
+  SpaceInfo space(const std::string& name) const;
   // Sets the vectors of existing items in a space besides the first (filling a space added
   // later); all or nothing, durable at the next commit. CBIR_ENOTFOUND for an unknown id.
   void set_space_vectors(const std::string& space, const int64_t* ids, const float* vectors,

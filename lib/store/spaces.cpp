@@ -53,21 +53,33 @@ void Collection::add_space(const std::string& name, int32_t dim, const std::stri
   spaces_.push_back(std::move(space));
 }
 
+namespace {
+
+template <class Space>
+SpaceInfo info_of(const Space& space) {
+  SpaceInfo i;
+  i.name = space.name;
+  i.dim = space.dim;
+  i.fingerprint = space.fingerprint;
+  i.index_spec = space.spec.str();
+  i.effective_spec = space.index ? space.index->spec().str() : "";
+  i.count = space.index ? space.index->size() : 0;
+  i.generation = space.generation;
+  return i;
+}
+
+}  // namespace
+
 std::vector<SpaceInfo> Collection::spaces() const {
   std::shared_lock ix(index_mu_);
   std::vector<SpaceInfo> out;
-  for (auto& space : spaces_) {
-    SpaceInfo i;
-    i.name = space->name;
-    i.dim = space->dim;
-    i.fingerprint = space->fingerprint;
-    i.index_spec = space->spec.str();
-    i.effective_spec = space->index ? space->index->spec().str() : "";
-    i.count = space->index ? space->index->size() : 0;
-    i.generation = space->generation;
-    out.push_back(std::move(i));
-  }
+  for (auto& space : spaces_) out.push_back(info_of(*space));
   return out;
+}
+
+SpaceInfo Collection::space(const std::string& name) const {
+  std::shared_lock ix(index_mu_);
+  return info_of(space_named(name));
 }
 
 void Collection::set_space_vectors(const std::string& space_name, const int64_t* ids,

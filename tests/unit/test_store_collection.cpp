@@ -348,12 +348,33 @@ TEST_CASE("bad arguments get clear errors, never a crash") {
   CHECK(cbir_collection_rebuild(c.get(), "nonsense") == CBIR_EINVAL);
   CHECK(cbir_collection_commit(nullptr) == CBIR_EINVAL);
   cbir_collection_close(nullptr);
-  cbir_collection_options_init(nullptr);
-  cbir_search_options_init(nullptr);
+  cbir_collection_options_init_size(nullptr, sizeof(cbir_collection_options_t));
+  cbir_search_options_init_size(nullptr, sizeof(cbir_search_options_t));
+  (cbir_collection_options_init)(nullptr);
+  (cbir_search_options_init)(nullptr);
   cbir_search_options_t init;
   cbir_search_options_init(&init);
   CHECK(init.version == sizeof(cbir_search_options_t));
   CHECK(init.min_score == CBIR_SCORE_ANY);
+  CHECK(init.space == nullptr);
+  // A program built against the header before `space` calls the function of the old name with
+  // its smaller struct: nothing past that struct is written.
+  struct {
+    cbir_search_options_t opts;
+  } guarded;
+  std::memset(&guarded, 0x5a, sizeof guarded);
+  (cbir_search_options_init)(&guarded.opts);
+  CHECK(guarded.opts.version == offsetof(cbir_search_options_t, space));
+  CHECK(guarded.opts.min_score == CBIR_SCORE_ANY);
+  const auto* tail = reinterpret_cast<const unsigned char*>(&guarded.opts.space);
+  CHECK(std::all_of(tail, tail + sizeof guarded.opts.space, [](unsigned char b) { return b == 0x5a; }));
+  cbir_collection_options_t copts;
+  std::memset(&copts, 0x5a, sizeof copts);
+  (cbir_collection_options_init)(&copts);
+  CHECK(copts.version == offsetof(cbir_collection_options_t, space));
+  cbir_collection_options_init_size(&copts, sizeof copts + 64);  // never past our own struct
+  CHECK(copts.version == sizeof(cbir_collection_options_t));
+  CHECK(copts.space == nullptr);
 }
 
 TEST_CASE("opening: create, not found, options, mismatches, corrupt catalogs") {

@@ -337,3 +337,88 @@ TEST_CASE("spaces: verify finds a damaged vector of the second space", "[spaces]
   REQUIRE(failed.size() == 1);
   CHECK(failed[0].find("vectors: 1 stored vectors (space 'dino')") == 0);
 }
+
+TEST_CASE("spaces through the C API", "[spaces][capi]") {
+  TempDir dir;
+  cbir_collection_options_t o;
+  cbir_collection_options_init(&o);
+  o.flags = CBIR_OPEN_CREATE;
+  o.dim = kClip;
+  o.fingerprint = "clip-model";
+  o.index_spec = "flat";
+  o.space = "clip";
+  cbir_collection_t* raw = nullptr;
+  ok(cbir_collection_open(&raw, dir.sub("c").c_str(), &o));
+  Handle c(raw);
+  ok(cbir_collection_add_space(c.get(), "dino", kDino, "dino-model", nullptr));
+  CHECK(cbir_collection_add_space(c.get(), "dino", kDino, "dino-model", nullptr) == CBIR_EEXIST);
+  CHECK(cbir_collection_add_space(c.get(), nullptr, kDino, "m", nullptr) == CBIR_EINVAL);
+
+  // Pairs of near-identical items in dino only: duplicates differ by space.
+  const size_t n = 6;
+  auto cv = unit_vectors(n, kClip, 1), dv = unit_vectors(n, kDino, 2);
+  for (size_t j = 0; j < kDino; ++j) dv[1 * kDino + j] = dv[0 * kDino + j];
+  auto items = items_for(uris("p/", n));
+  cbir_space_vectors_t both[2] = {{nullptr, cv.data(), kClip}, {"dino", dv.data(), kDino}};
+  std::vector<int64_t> ids(n);
+  ok(cbir_collection_add_spaces(ids.data(), c.get(), items.data(), n, both, 2, 0));
+  cbir_space_vectors_t dino_only[1] = {{"dino", dv.data(), kDino}};
+  CHECK(cbir_collection_add_spaces(nullptr, c.get(), items.data(), n, dino_only, 1, 1) == CBIR_EINVAL);
+  CHECK(std::string(cbir_last_error()).find("first space 'clip'") != std::string::npos);
+  cbir_space_vectors_t twice[2] = {{nullptr, cv.data(), kClip}, {"clip", cv.data(), kClip}};
+  CHECK(cbir_collection_add_spaces(nullptr, c.get(), items.data(), n, twice, 2, 1) == CBIR_EINVAL);
+  CHECK(cbir_collection_add_spaces(nullptr, c.get(), items.data(), n, both, 2, 2) == CBIR_EINVAL);
+
+  cbir_space_info_t* infos = nullptr;
+  size_t n_spaces = 0;
+  ok(cbir_collection_spaces(&infos, &n_spaces, c.get()));
+  REQUIRE(n_spaces == 2);
+  CHECK(std::string(infos[0].name) == "clip");
+  CHECK(infos[0].first == 1);
+  CHECK(std::string(infos[1].name) == "dino");
+  CHECK(std::string(infos[1].fingerprint) == "dino-model");
+  CHECK(infos[1].dim == int32_t(kDino));
+  CHECK(infos[1].count == n);
+  cbir_free(infos);
+
+  std::vector<float> got(kDino);
+  ok(cbir_collection_get_space_vector(got.data(), kDino, c.get(), "dino", ids[4]));
+  CHECK(dot(got.data(), dv.data() + 4 * kDino, kDino) == Approx(1.0f).epsilon(1e-5));
+  CHECK(cbir_collection_get_space_vector(got.data(), kDino, c.get(), "none", ids[4]) == CBIR_ENOTFOUND);
+
+  cbir_search_options_t so;
+  cbir_search_options_init(&so);
+  so.space = "dino";
+  auto r = search(c.get(), dv.data() + 3 * kDino, 1, kDino, 1, &so);
+  CHECK(r.ids[0] == ids[3]);
+  int64_t* dup_ids = nullptr;
+  size_t* offsets = nullptr;
+  size_t groups = 0;
+  ok(cbir_collection_duplicates(&dup_ids, &offsets, &groups, c.get(), 0.999f, &so, nullptr, nullptr));
+  REQUIRE(groups == 1);
+  CHECK(dup_ids[0] == ids[0]);
+  CHECK(dup_ids[1] == ids[1]);
+  cbir_free(dup_ids);
+  cbir_free(offsets);
+  ok(cbir_collection_duplicates(&dup_ids, &offsets, &groups, c.get(), 0.999f, nullptr, nullptr, nullptr));
+  CHECK(groups == 0);
+  int64_t* range_ids = nullptr;
+  float* range_scores = nullptr;
+  size_t hits = 0;
+  ok(cbir_collection_range_search(&range_ids, &range_scores, &hits, c.get(), dv.data(), kDino, 0.999f, &so));
+  CHECK(hits == 2);
+  cbir_free(range_ids);
+  cbir_free(range_scores);
+
+  ok(cbir_collection_add_space(c.get(), "late", 3, "late-model", "flat"));
+  const float late[3] = {1, 2, 3};
+  ok(cbir_collection_set_space_vectors(c.get(), "late", &ids[2], late, 1, 3));
+  CHECK(cbir_collection_set_space_vectors(c.get(), nullptr, &ids[2], late, 1, 3) == CBIR_EINVAL);
+  ok(cbir_collection_rebuild_space(c.get(), "late", "hnsw:M=8"));
+  CHECK(cbir_collection_rebuild_space(c.get(), "late", "") == CBIR_EINVAL);
+  ok(cbir_collection_spaces(&infos, &n_spaces, c.get()));
+  REQUIRE(n_spaces == 3);
+  CHECK(infos[2].count == 1);
+  CHECK(std::string(infos[2].effective_spec).rfind("hnsw", 0) == 0);
+  cbir_free(infos);
+}

@@ -22,6 +22,7 @@ from .errors import (ClosedError, CorruptError, CancelledError, Error, ExistsErr
 from .image import preprocess_image, probe_image
 from .model import ImageEmbeddings, ImageLike, Model, ModelInfo
 from .query import compose_query
+from .spaces import SpaceInfo
 from .tokenizer import Tokenizer
 
 __version__ = "0.1.0"
@@ -29,6 +30,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Model", "ModelInfo", "ImageLike", "ImageEmbeddings", "Tokenizer", "preprocess_image",
     "probe_image", "Collection", "CollectionInfo", "Item", "Hit", "Photo", "Time", "compose_query",
+    "SpaceInfo",
     "IngestReport", "Failure", "Progress", "Status", "Error", "InvalidArgumentError",
     "OutOfMemoryError", "FileIOError", "NotFoundError", "ExistsError", "CorruptError",
     "MismatchError", "LockedError", "UnsupportedError", "CancelledError", "ModelError",

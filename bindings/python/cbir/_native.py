@@ -44,7 +44,7 @@ class Pixels(Structure):
 class CollectionOptions(Structure):
     _fields_ = [("version", c_uint32), ("flags", c_uint32), ("dim", c_int32),
                 ("fingerprint", c_char_p), ("index_spec", c_char_p),
-                ("memory_budget_mb", c_uint64)]
+                ("memory_budget_mb", c_uint64), ("space", c_char_p)]
 
 
 class Item(Structure):
@@ -73,7 +73,17 @@ class QueryPart(Structure):
 class SearchOptions(Structure):
     _fields_ = [("version", c_uint32), ("min_score", c_float), ("uri_prefix", c_char_p),
                 ("ids", c_int64_p), ("n_ids", c_size_t), ("ef_search", c_int32),
-                ("nprobe", c_int32), ("where", c_char_p)]
+                ("nprobe", c_int32), ("where", c_char_p), ("space", c_char_p)]
+
+
+class SpaceVectors(Structure):
+    _fields_ = [("space", c_char_p), ("vectors", c_float_p), ("dim", c_size_t)]
+
+
+class SpaceInfo(Structure):
+    _fields_ = [("name", c_char_p), ("fingerprint", c_char_p), ("index_spec", c_char_p),
+                ("effective_spec", c_char_p), ("dim", c_int32), ("first", c_int32),
+                ("count", c_uint64), ("generation", c_int64)]
 
 
 class CollectionInfo(Structure):
@@ -167,8 +177,17 @@ _PROTOTYPES = {
                                               c_size_t]),
     "cbir_model_item_error": (c_char_p, [c_size_t]),
     "cbir_model_classify": (c_int, [c_float_p, HANDLE, c_float_p, POINTER(c_char_p), c_size_t]),
-    "cbir_collection_options_init": (None, [POINTER(CollectionOptions)]),
-    "cbir_search_options_init": (None, [POINTER(SearchOptions)]),
+    "cbir_collection_options_init_size": (None, [POINTER(CollectionOptions), c_size_t]),
+    "cbir_search_options_init_size": (None, [POINTER(SearchOptions), c_size_t]),
+    "cbir_collection_add_space": (c_int, [HANDLE, c_char_p, c_int32, c_char_p, c_char_p]),
+    "cbir_collection_add_spaces": (c_int, [c_int64_p, HANDLE, POINTER(Item), c_size_t,
+                                           POINTER(SpaceVectors), c_size_t, c_int32]),
+    "cbir_collection_set_space_vectors": (c_int, [HANDLE, c_char_p, c_int64_p, c_float_p,
+                                                  c_size_t, c_size_t]),
+    "cbir_collection_get_space_vector": (c_int, [c_float_p, c_size_t, HANDLE, c_char_p,
+                                                 c_int64]),
+    "cbir_collection_rebuild_space": (c_int, [HANDLE, c_char_p, c_char_p]),
+    "cbir_collection_spaces": (c_int, [POINTER(POINTER(SpaceInfo)), POINTER(c_size_t), HANDLE]),
     "cbir_collection_open": (c_int, [HANDLE_P, c_char_p, POINTER(CollectionOptions)]),
     "cbir_collection_close": (None, [HANDLE]),
     "cbir_collection_add": (c_int, [c_int64_p, HANDLE, POINTER(Item), c_float_p, c_size_t,

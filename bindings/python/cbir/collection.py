@@ -10,6 +10,7 @@ from . import _arrays, _native
 from ._native import lib
 from .errors import ClosedError, Status, check, error
 from .model import ImageLike, Model
+from .spaces import SpacesMixin
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -159,10 +160,11 @@ def _items_in(items):
     return arr, len(rows)
 
 
-def _search_options(min_score=None, uri_prefix=None, ids=None, ef_search=0, nprobe=0, where=None):
+def _search_options(min_score=None, uri_prefix=None, ids=None, ef_search=0, nprobe=0, where=None,
+                    space=None):
     """(cbir_search_options_t, keepalive) for the search filters."""
     opts = _native.SearchOptions()
-    lib.cbir_search_options_init(byref(opts))
+    lib.cbir_search_options_init_size(byref(opts), ctypes.sizeof(opts))
     keep = None
     if min_score is not None:
         opts.min_score = min_score
@@ -172,10 +174,11 @@ def _search_options(min_score=None, uri_prefix=None, ids=None, ef_search=0, npro
         opts.ids = ctypes.cast(keep, POINTER(c_int64))
     opts.ef_search, opts.nprobe = ef_search, nprobe
     opts.where = _native.cstr(where)
+    opts.space = _native.cstr(space)
     return opts, keep
 
 
-class Collection:
+class Collection(SpacesMixin):
     """A collection (cbir_collection_open): a folder with the catalog and the index.
 
     Searches and reads may run from many threads at once, also while one thread writes; writes
@@ -187,20 +190,24 @@ class Collection:
 
     def __init__(self, path: PathLike, *, model: Optional[Model] = None, create: bool = False,
                  read_only: bool = False, dim: int = 0, fingerprint: Optional[str] = None,
-                 index_spec: Optional[str] = None, memory_budget_mb: int = 0):
+                 index_spec: Optional[str] = None, memory_budget_mb: int = 0,
+                 space: Optional[str] = None):
         """Opens the collection in folder `path`; with create=True makes it when absent (the
         parent folder must exist). `model` gives dim and fingerprint: the collection then
         refuses to open (MismatchError) if it was made with another model. index_spec: "auto"
-        (default), "flat", "hnsw[:...]", "ivf[:...]" or "faiss:<factory string>" (cbir.h)."""
+        (default), "flat", "hnsw[:...]", "ivf[:...]" or "faiss:<factory string>" (cbir.h).
+        space: when creating, the name of its first vector space (default "default"); others
+        are added with add_space()."""
         self._handle = None
         if model is not None:
             dim = dim or model.dim
             fingerprint = fingerprint or model.fingerprint
         opts = _native.CollectionOptions()
-        lib.cbir_collection_options_init(byref(opts))
+        lib.cbir_collection_options_init_size(byref(opts), ctypes.sizeof(opts))
         opts.flags = (_OPEN_CREATE if create else 0) | (_OPEN_READONLY if read_only else 0)
         opts.dim, opts.fingerprint = dim, _native.cstr(fingerprint)
         opts.index_spec, opts.memory_budget_mb = _native.cstr(index_spec), memory_budget_mb
+        opts.space = _native.cstr(space)
         handle = c_void_p()
         check(lib.cbir_collection_open(byref(handle), _native.cstr(path), byref(opts)))
         self._handle = handle
@@ -419,7 +426,8 @@ class Collection:
         """The k items most similar to `query`: for one vector a list of Hits, best first; for
         an (n, dim) array one such list per row. Filters: min_score, uri_prefix, ids (only
         these items), where (a filter expression, docs/filters.md: "width >= 1000 and path
-        like '%/beach/%'"), ef_search (hnsw), nprobe (ivf)."""
+        like '%/beach/%'"), ef_search (hnsw), nprobe (ivf); space names the vector space
+        searched (default: the first)."""
         ptr, n, dim, single, _keep = _arrays.rows_in(query, "query")
         ids, scores = _arrays.Out(c_int64, n, k), _arrays.Out(c_float, n, k)
         opts, _keep_ids = _search_options(**filters)

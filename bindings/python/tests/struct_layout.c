@@ -58,6 +58,7 @@ int main(void) {
   FIELD(cbir_collection_options_t, fingerprint);
   FIELD(cbir_collection_options_t, index_spec);
   FIELD(cbir_collection_options_t, memory_budget_mb);
+  FIELD(cbir_collection_options_t, space);
   SIZE(cbir_item_t);
   FIELD(cbir_item_t, id);
   FIELD(cbir_item_t, uri);
@@ -102,6 +103,20 @@ int main(void) {
   FIELD(cbir_search_options_t, ef_search);
   FIELD(cbir_search_options_t, nprobe);
   FIELD(cbir_search_options_t, where);
+  FIELD(cbir_search_options_t, space);
+  SIZE(cbir_space_vectors_t);
+  FIELD(cbir_space_vectors_t, space);
+  FIELD(cbir_space_vectors_t, vectors);
+  FIELD(cbir_space_vectors_t, dim);
+  SIZE(cbir_space_info_t);
+  FIELD(cbir_space_info_t, name);
+  FIELD(cbir_space_info_t, fingerprint);
+  FIELD(cbir_space_info_t, index_spec);
+  FIELD(cbir_space_info_t, effective_spec);
+  FIELD(cbir_space_info_t, dim);
+  FIELD(cbir_space_info_t, first);
+  FIELD(cbir_space_info_t, count);
+  FIELD(cbir_space_info_t, generation);
   SIZE(cbir_collection_info_t);
   FIELD(cbir_collection_info_t, path);
   FIELD(cbir_collection_info_t, fingerprint);

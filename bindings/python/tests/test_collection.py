@@ -232,3 +232,48 @@ def test_log_handler_receives_the_library_warnings(model, tmp_path):
     messages.clear()
     cbir.Collection(path, model=model).close()
     assert not messages  # removed: nothing arrives any more
+
+
+def test_two_vector_spaces_each_searched_on_its_own(model, tmp_path):
+    """A second space beside the model's (random "dino" vectors here: the store does not care
+    which model made them): each space answers from its own vectors, exactly (flat)."""
+    rng = np.random.RandomState(4)
+    clip = rng.randn(40, model.dim).astype(np.float32)
+    dino = rng.randn(40, 24).astype(np.float32)
+    unit = lambda a: a / np.linalg.norm(a, axis=1, keepdims=True)
+    with cbir.Collection(tmp_path / "c", model=model, create=True, index_spec="flat",
+                         space="clip") as c:
+        c.add_space("dino", dim=24, fingerprint="dino-test", index_spec="flat")
+        with pytest.raises(cbir.ExistsError):
+            c.add_space("dino", dim=24, fingerprint="dino-test")
+        ids = c.add_spaces([f"img{i}" for i in range(40)], {None: clip, "dino": dino})
+        assert [(s.name, s.dim, s.count, s.first) for s in c.spaces] == \
+            [("clip", model.dim, 40, True), ("dino", 24, 40, False)]
+        q = rng.randn(24).astype(np.float32)
+        want = [ids[i] for i in np.argsort(-(unit(dino) @ (q / np.linalg.norm(q))))[:5]]
+        assert [h.id for h in c.search(q, k=5, space="dino")] == want
+        qc = rng.randn(model.dim).astype(np.float32)
+        want = [ids[i] for i in np.argsort(-(unit(clip) @ (qc / np.linalg.norm(qc))))[:5]]
+        assert [h.id for h in c.search(qc, k=5, space="clip")] == want
+        assert [h.id for h in c.search(qc, k=5)] == want
+        assert np.allclose(c.space_vector(ids[7], "dino"), unit(dino)[7], atol=1e-6)
+        hits = c.search_similar(ids[7], k=3, space="dino")
+        assert ids[7] not in [h.id for h in hits] and len(hits) == 3
+        with pytest.raises(cbir.NotFoundError, match="'clip', 'dino'"):
+            c.search(q, k=5, space="nope")
+        with pytest.raises(cbir.MismatchError):
+            c.search(q, k=5)  # 24 floats for the first space's model
+        # A space added later, filled for some items; an upsert without it leaves it.
+        c.add_space("late", dim=8, fingerprint="late-test", index_spec="flat")
+        late = rng.randn(3, 8).astype(np.float32)
+        c.set_space_vectors("late", ids[:3], late)
+        with pytest.raises(cbir.NotFoundError):
+            c.set_space_vectors("late", [ids[5], 10**9], late[:2])
+        assert [s.count for s in c.spaces] == [40, 40, 3]
+        c.add_spaces(["img0"], {"clip": clip[:1]}, upsert=True)
+        assert [s.count for s in c.spaces] == [40, 39, 2]
+        c.rebuild_space("dino", "hnsw:M=16")
+        assert c.spaces[1].effective_spec.startswith("hnsw")
+    with cbir.Collection(tmp_path / "c", read_only=True) as c:
+        assert [s.count for s in c.spaces] == [40, 39, 2]
+        assert c.search(dino[9], k=1, space="dino")[0].id == ids[9]

@@ -26,6 +26,9 @@ pub struct CollectionOptions {
     pub index_spec: Option<String>,
     /// Memory budget for "auto", in MiB; 0 = half of the physical memory.
     pub memory_budget_mb: u64,
+    /// When creating: the name of the first vector space (None = "default"); see
+    /// [`Collection::add_space`] for the others.
+    pub space: Option<String>,
 }
 
 impl CollectionOptions {
@@ -85,6 +88,8 @@ pub struct SearchOptions<'a> {
     pub nprobe: i32,
     /// A filter expression (docs/filters.md), e.g. `"width >= 1000 and path like '%/beach/%'"`.
     pub filter: Option<&'a str>,
+    /// The vector space searched (None = the collection's first).
+    pub space: Option<&'a str>,
 }
 
 /// What a collection is (`cbir_collection_info_t`, strings copied).
@@ -136,8 +141,11 @@ impl Collection {
         let path = c_path(path.as_ref())?;
         let fingerprint = c_opt(options.fingerprint.as_deref(), "fingerprint")?;
         let spec = c_opt(options.index_spec.as_deref(), "index_spec")?;
+        let space = c_opt(options.space.as_deref(), "space")?;
         let mut opts: ffi::cbir_collection_options_t = unsafe { std::mem::zeroed() };
-        unsafe { ffi::cbir_collection_options_init(&mut opts) };
+        unsafe {
+            ffi::cbir_collection_options_init_size(&mut opts, std::mem::size_of::<ffi::cbir_collection_options_t>())
+        };
         opts.flags = if options.create { ffi::CBIR_OPEN_CREATE } else { 0 } |
             if options.read_only { ffi::CBIR_OPEN_READONLY } else { 0 };
         opts.dim = i32::try_from(options.dim)
@@ -145,6 +153,7 @@ impl Collection {
         opts.fingerprint = ptr_or_null(&fingerprint);
         opts.index_spec = ptr_or_null(&spec);
         opts.memory_budget_mb = options.memory_budget_mb;
+        opts.space = ptr_or_null(&space);
         let mut raw = ptr::null_mut();
         check(unsafe { ffi::cbir_collection_open(&mut raw, path.as_ptr(), &opts) })?;
         let raw = NonNull::new(raw).expect("cbir_collection_open returned OK and NULL");
@@ -220,30 +229,23 @@ impl Collection {
                 "{} items but {} vectors", items.len(), vectors.len())));
         }
         let flat = self.flatten(vectors, "vector")?;
-        let strings = items
-            .iter()
-            .map(|it| Ok([c_string(&it.uri, "uri")?, c_string(&it.content_hash, "content_hash")?,
-                          c_string(&it.payload, "payload")?]))
-            .collect::<Result<Vec<_>>>()?;
-        let raw: Vec<ffi::cbir_item_t> = items
-            .iter()
-            .zip(&strings)
-            .map(|(it, s)| ffi::cbir_item_t {
-                id: -1,
-                uri: s[0].as_ptr(),
-                content_hash: s[1].as_ptr(),
-                size: it.size,
-                mtime: it.mtime,
-                width: it.width,
-                height: it.height,
-                payload: s[2].as_ptr(),
-            })
-            .collect();
+        let strings = item_strings(items)?;
+        let raw = raw_items(items, &strings);
         let mut ids = vec![0i64; items.len()];
         check(unsafe {
             f(ids.as_mut_ptr(), self.as_mut_ptr(), raw.as_ptr(), flat.as_ptr(), raw.len(), self.dim)
         })?;
         Ok(ids)
+    }
+
+    /// A query for the first space is checked against its dim here; another space's by the
+    /// library (which knows its dim).
+    fn query_of(&self, query: &[f32], options: &SearchOptions<'_>) -> Result<Vec<f32>> {
+        if options.space.is_some() {
+            Ok(query.to_vec())
+        } else {
+            self.flatten(&[query], "query")
+        }
     }
 
     fn flatten<V: AsRef<[f32]>>(&self, vectors: &[V], what: &str) -> Result<Vec<f32>> {
@@ -330,13 +332,13 @@ impl Collection {
 
     /// The `k` items most similar to `query` (`dim` floats), best first.
     pub fn search(&self, query: &[f32], k: usize, options: &SearchOptions<'_>) -> Result<Vec<Hit>> {
-        let query = self.flatten(&[query], "query")?;
+        let query = self.query_of(query, options)?;
         let (opts, _prefix) = search_options(options)?;
         let mut ids = vec![-1i64; k];
         let mut scores = vec![0f32; k];
         check(unsafe {
             ffi::cbir_collection_search(ids.as_mut_ptr(), scores.as_mut_ptr(), self.as_ptr(),
-                                        query.as_ptr(), 1, self.dim, k, &opts)
+                                        query.as_ptr(), 1, query.len(), k, &opts)
         })?;
         self.hits(&ids, &scores)
     }
@@ -355,12 +357,12 @@ impl Collection {
 
     /// Every item scoring at least `min_score` against `query`, best first.
     pub fn range_search(&self, query: &[f32], min_score: f32, options: &SearchOptions<'_>) -> Result<Vec<Hit>> {
-        let query = self.flatten(&[query], "query")?;
+        let query = self.query_of(query, options)?;
         let (opts, _prefix) = search_options(options)?;
         let (mut ids, mut scores, mut n) = (ptr::null_mut(), ptr::null_mut(), 0usize);
         check(unsafe {
             ffi::cbir_collection_range_search(&mut ids, &mut scores, &mut n, self.as_ptr(),
-                                              query.as_ptr(), self.dim, min_score, &opts)
+                                              query.as_ptr(), query.len(), min_score, &opts)
         })?;
         let (ids, scores) = unsafe { (take(ids, n), take(scores, n)) };
         self.hits(&ids, &scores)
@@ -433,6 +435,32 @@ impl std::fmt::Debug for Collection {
     }
 }
 
+/// The C strings of items (uri, content hash, payload), which `raw_items` points into.
+pub(crate) fn item_strings(items: &[Item]) -> Result<Vec<[std::ffi::CString; 3]>> {
+    items
+        .iter()
+        .map(|it| Ok([c_string(&it.uri, "uri")?, c_string(&it.content_hash, "content_hash")?,
+                      c_string(&it.payload, "payload")?]))
+        .collect()
+}
+
+pub(crate) fn raw_items(items: &[Item], strings: &[[std::ffi::CString; 3]]) -> Vec<ffi::cbir_item_t> {
+    items
+        .iter()
+        .zip(strings)
+        .map(|(it, s)| ffi::cbir_item_t {
+            id: -1,
+            uri: s[0].as_ptr(),
+            content_hash: s[1].as_ptr(),
+            size: it.size,
+            mtime: it.mtime,
+            width: it.width,
+            height: it.height,
+            payload: s[2].as_ptr(),
+        })
+        .collect()
+}
+
 /// Copies `n` values the library allocated, then releases them with cbir_free().
 pub(crate) unsafe fn take<T: Copy>(p: *mut T, n: usize) -> Vec<T> {
     let v = if p.is_null() { Vec::new() } else { std::slice::from_raw_parts(p, n).to_vec() };
@@ -440,13 +468,14 @@ pub(crate) unsafe fn take<T: Copy>(p: *mut T, n: usize) -> Vec<T> {
     v
 }
 
-/// The C options for `o`, and the owned strings (prefix, filter) they point into.
-type OwnedStrings = (Option<std::ffi::CString>, Option<std::ffi::CString>);
+/// The C options for `o`, and the owned strings (prefix, filter, space) they point into.
+type OwnedStrings = (Option<std::ffi::CString>, Option<std::ffi::CString>, Option<std::ffi::CString>);
 pub(crate) fn search_options(o: &SearchOptions<'_>) -> Result<(ffi::cbir_search_options_t, OwnedStrings)> {
     let prefix = c_opt(o.uri_prefix, "uri_prefix")?;
     let filter = c_opt(o.filter, "filter")?;
+    let space = c_opt(o.space, "space")?;
     let mut opts: ffi::cbir_search_options_t = unsafe { std::mem::zeroed() };
-    unsafe { ffi::cbir_search_options_init(&mut opts) };
+    unsafe { ffi::cbir_search_options_init_size(&mut opts, std::mem::size_of::<ffi::cbir_search_options_t>()) };
     if let Some(m) = o.min_score {
         opts.min_score = m;
     }
@@ -458,5 +487,6 @@ pub(crate) fn search_options(o: &SearchOptions<'_>) -> Result<(ffi::cbir_search_
     opts.ef_search = o.ef_search;
     opts.nprobe = o.nprobe;
     opts.where_ = ptr_or_null(&filter);
-    Ok((opts, (prefix, filter)))
+    opts.space = ptr_or_null(&space);
+    Ok((opts, (prefix, filter, space)))
 }

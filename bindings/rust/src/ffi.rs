@@ -73,6 +73,7 @@ pub struct cbir_collection_options_t {
     pub fingerprint: *const c_char,
     pub index_spec: *const c_char,
     pub memory_budget_mb: u64,
+    pub space: *const c_char,
 }
 
 #[repr(C)]
@@ -132,6 +133,26 @@ pub struct cbir_search_options_t {
     pub ef_search: i32,
     pub nprobe: i32,
     pub where_: *const c_char,
+    pub space: *const c_char,
+}
+
+#[repr(C)]
+pub struct cbir_space_vectors_t {
+    pub space: *const c_char,
+    pub vectors: *const f32,
+    pub dim: usize,
+}
+
+#[repr(C)]
+pub struct cbir_space_info_t {
+    pub name: *const c_char,
+    pub fingerprint: *const c_char,
+    pub index_spec: *const c_char,
+    pub effective_spec: *const c_char,
+    pub dim: i32,
+    pub first: i32,
+    pub count: u64,
+    pub generation: i64,
 }
 
 #[repr(C)]
@@ -273,8 +294,49 @@ extern "C" {
         n_labels: usize,
     ) -> c_int;
 
-    pub fn cbir_collection_options_init(opts: *mut cbir_collection_options_t);
-    pub fn cbir_search_options_init(opts: *mut cbir_search_options_t);
+    pub fn cbir_collection_options_init_size(opts: *mut cbir_collection_options_t, size: usize);
+    pub fn cbir_search_options_init_size(opts: *mut cbir_search_options_t, size: usize);
+    pub fn cbir_collection_add_space(
+        coll: *mut cbir_collection_t,
+        name: *const c_char,
+        dim: i32,
+        fingerprint: *const c_char,
+        index_spec: *const c_char,
+    ) -> c_int;
+    pub fn cbir_collection_add_spaces(
+        out_ids: *mut i64,
+        coll: *mut cbir_collection_t,
+        items: *const cbir_item_t,
+        n: usize,
+        spaces: *const cbir_space_vectors_t,
+        n_spaces: usize,
+        upsert: i32,
+    ) -> c_int;
+    pub fn cbir_collection_set_space_vectors(
+        coll: *mut cbir_collection_t,
+        space: *const c_char,
+        ids: *const i64,
+        vectors: *const f32,
+        n: usize,
+        dim: usize,
+    ) -> c_int;
+    pub fn cbir_collection_get_space_vector(
+        out: *mut f32,
+        dim: usize,
+        coll: *const cbir_collection_t,
+        space: *const c_char,
+        id: i64,
+    ) -> c_int;
+    pub fn cbir_collection_rebuild_space(
+        coll: *mut cbir_collection_t,
+        space: *const c_char,
+        index_spec: *const c_char,
+    ) -> c_int;
+    pub fn cbir_collection_spaces(
+        out: *mut *mut cbir_space_info_t,
+        out_n: *mut usize,
+        coll: *const cbir_collection_t,
+    ) -> c_int;
     pub fn cbir_collection_open(
         out: *mut *mut cbir_collection_t,
         path: *const c_char,

@@ -29,6 +29,7 @@ mod ffi;
 mod ingest;
 mod log;
 mod model;
+mod spaces;
 mod strings;
 mod tokenizer;
 
@@ -37,6 +38,7 @@ pub use collection::{Collection, CollectionInfo, CollectionOptions, Hit, Item, S
 pub use error::{Error, ErrorKind, Result};
 pub use ingest::{Failure, IngestOptions, IngestReport, Progress};
 pub use log::{clear_log_handler, set_log_handler, LogLevel};
+pub use spaces::{SpaceInfo, SpaceVectors};
 pub use model::{Model, ModelInfo, ModelOptions, PixelFormat, Pixels, Precision, Towers};
 pub use tokenizer::{Tokenizer, Tokens};
 
@@ -85,6 +87,8 @@ pub fn __struct_sizes() -> Vec<(&'static str, usize)> {
         ("cbir_photo_t", size_of::<ffi::cbir_photo_t>()),
         ("cbir_attr_t", size_of::<ffi::cbir_attr_t>()),
         ("cbir_query_part_t", size_of::<ffi::cbir_query_part_t>()),
+        ("cbir_space_vectors_t", size_of::<ffi::cbir_space_vectors_t>()),
+        ("cbir_space_info_t", size_of::<ffi::cbir_space_info_t>()),
         ("cbir_collection_info_t", size_of::<ffi::cbir_collection_info_t>()),
         ("cbir_ingest_progress_t", size_of::<ffi::cbir_ingest_progress_t>()),
         ("cbir_ingest_options_t", size_of::<ffi::cbir_ingest_options_t>()),

@@ -9,7 +9,7 @@ use std::process::Command;
 
 use cbir::{
     compose_query, AttrValue, Collection, CollectionOptions, QueryPart, ErrorKind, IngestOptions, Item, Model, ModelOptions,
-    PixelFormat, Pixels, Progress, SearchOptions, Towers,
+    PixelFormat, Pixels, Progress, SearchOptions, SpaceVectors, Towers,
 };
 
 fn repo() -> PathBuf {
@@ -488,5 +488,48 @@ fn attributes_photo_facts_duplicates_and_composite_queries() {
     }
     let cancel = compose_query(&[(QueryPart::Text("x"), 1.0), (QueryPart::Text("x"), -1.0)], Some(&model), None);
     assert_eq!(cancel.unwrap_err().kind(), ErrorKind::InvalidArgument);
+    coll.close().unwrap();
+}
+
+#[test]
+fn two_vector_spaces_each_searched_on_its_own() {
+    let dir = scratch("spaces");
+    let opts = CollectionOptions {
+        create: true,
+        dim: 4,
+        fingerprint: Some("clip-test".into()),
+        index_spec: Some("flat".into()),
+        space: Some("clip".into()),
+        ..Default::default()
+    };
+    let coll = Collection::open(dir.join("c"), &opts).unwrap();
+    coll.add_space("dino", 3, "dino-test", Some("flat")).unwrap();
+    assert_eq!(coll.add_space("dino", 3, "dino-test", None).unwrap_err().kind(), ErrorKind::Exists);
+    let items = vec![Item::new("a"), Item::new("b"), Item::new("c")];
+    // In clip, a and b point the same way; in dino, a and c do.
+    let clip = [1.0f32, 0.0, 0.0, 0.0, 0.9, 0.1, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0];
+    let dino = [0.0f32, 1.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.9, 0.1];
+    let ids = coll
+        .add_spaces(&items, &[SpaceVectors { space: None, vectors: &clip, dim: 4 },
+                              SpaceVectors { space: Some("dino"), vectors: &dino, dim: 3 }], false)
+        .unwrap();
+    let near = |space: &str, id: i64| {
+        coll.search_similar(id, 1, &SearchOptions { space: Some(space), ..Default::default() }).unwrap()[0].id
+    };
+    assert_eq!(near("clip", ids[0]), ids[1]);
+    assert_eq!(near("dino", ids[0]), ids[2]);
+    let spaces = coll.spaces().unwrap();
+    assert_eq!(spaces.iter().map(|s| (s.name.as_str(), s.dim, s.count, s.first)).collect::<Vec<_>>(),
+               vec![("clip", 4, 3, true), ("dino", 3, 3, false)]);
+    let v = coll.space_vector(ids[2], Some("dino")).unwrap();
+    assert!((v[1] - 0.9 / (0.82f32).sqrt()).abs() < 1e-5, "{:?}", v);
+    let err = coll.search(&[1.0, 0.0, 0.0], 1, &SearchOptions { space: Some("nope"), ..Default::default() }).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound, "{}", err);
+    coll.add_space("late", 2, "late-test", Some("flat")).unwrap();
+    coll.set_space_vectors("late", &ids[..1], &[1.0, 0.0], 2).unwrap();
+    assert_eq!(coll.set_space_vectors("late", &[ids[1], 999], &[1.0, 0.0, 0.0, 1.0], 2).unwrap_err().kind(),
+               ErrorKind::NotFound);
+    coll.rebuild_space("dino", Some("hnsw:M=8")).unwrap();
+    assert_eq!(coll.spaces().unwrap().iter().map(|s| s.count).collect::<Vec<_>>(), vec![3, 3, 1]);
     coll.close().unwrap();
 }
