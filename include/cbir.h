@@ -1040,6 +1040,7 @@ typedef struct cbir_ingest_summary_t {
   uint64_t removed;     /* pruned items */
   int32_t cancelled;    /* 1 when the progress callback cancelled the run */
   double seconds;
+  uint64_t filled;      /* unchanged items encoded for the vector spaces they lacked */
 } cbir_ingest_summary_t;
 
 /* Indexes the image files under folder `dir` (see the options). On success *out_report is a
@@ -1057,6 +1058,30 @@ CBIR_API int cbir_ingest_dir(cbir_ingest_report_t** out_report, cbir_collection_
 CBIR_API int cbir_ingest_files(cbir_ingest_report_t** out_report, cbir_collection_t* coll,
                                const cbir_model_t* model, const char* const* paths, size_t n,
                                const cbir_ingest_options_t* opts);
+
+/* A model and the vector space its vectors go to (NULL = the collection's first). */
+typedef struct cbir_space_model_t {
+  const char* space;
+  const cbir_model_t* model;
+} cbir_space_model_t;
+
+/* As cbir_ingest_dir() and cbir_ingest_files(), with one model per vector space (e.g. Chinese-
+ * CLIP for "clip", DINOv2 for "dino"): each file is read and decoded once, then resampled for
+ * each model's preprocessing and encoded by each; an item and its vectors in every space are
+ * written together (a killed run leaves every item with all of them or none). models[0] is for
+ * the collection's first space; each model must be the one its space was made with
+ * (CBIR_EMISMATCH). An item already indexed, its file unchanged, that lacks a vector in a space
+ * given (a space added later) is encoded for those spaces only: running it again after adding
+ * a space fills that space, resuming where a killed run stopped.
+ * Errors: as cbir_ingest_dir(), CBIR_ENOTFOUND (no space of a name), CBIR_EINVAL (no models, a
+ * space given twice, models[0] not for the first space). */
+CBIR_API int cbir_ingest_dir_spaces(cbir_ingest_report_t** out_report, cbir_collection_t* coll,
+                                    const cbir_space_model_t* models, size_t n_models,
+                                    const char* dir, const cbir_ingest_options_t* opts);
+CBIR_API int cbir_ingest_files_spaces(cbir_ingest_report_t** out_report, cbir_collection_t* coll,
+                                      const cbir_space_model_t* models, size_t n_models,
+                                      const char* const* paths, size_t n,
+                                      const cbir_ingest_options_t* opts);
 
 /* Fills *out with the report's counts. Errors: CBIR_EINVAL (NULL, or out->version outside
  * [sizeof(uint32_t), sizeof(cbir_ingest_summary_t)]). */

@@ -47,18 +47,18 @@ cbir::store::Collection& writable(cbir_collection_t* coll) {
   return *coll->impl;
 }
 
-// The model must be the one the collection was made for.
-void check_pair(cbir::store::Collection& coll, const cbir::model::Model& model) {
-  cbir::store::CollectionInfo info = coll.info();
-  if (info.read_only)
-    cbir::fail(CBIR_EUNSUPPORTED, "the collection at '" + info.path +
+// The models with their spaces; the pipeline checks each against its space.
+std::vector<cbir::ingest::SpaceModel> space_models(cbir::store::Collection& coll,
+                                                   const cbir_space_model_t* models, size_t n) {
+  if (coll.info().read_only)
+    cbir::fail(CBIR_EUNSUPPORTED, "the collection at '" + coll.info().path +
                                       "' is open read-only: open it for writing to index into it");
-  if (info.dim != model.dim() || info.fingerprint != model.bundle().fingerprint)
-    cbir::fail(CBIR_EMISMATCH, "the model '" + model.bundle().name + "' (" +
-                                   model.bundle().fingerprint + ", dim " +
-                                   std::to_string(model.dim()) + ") is not the one the collection at '" +
-                                   info.path + "' was made with (" + info.fingerprint + ", dim " +
-                                   std::to_string(info.dim) + ")");
+  if (n == 0) cbir::fail(CBIR_EINVAL, "n_models must be at least 1");
+  cbir::capi::need(models, "models");
+  std::vector<cbir::ingest::SpaceModel> out;
+  for (size_t i = 0; i < n; ++i)
+    out.push_back({&cbir::capi::model_of(models[i].model), models[i].space ? models[i].space : ""});
+  return out;
 }
 
 }  // namespace
@@ -71,29 +71,41 @@ void cbir_ingest_options_init(cbir_ingest_options_t* opts) {
 
 int cbir_ingest_dir(cbir_ingest_report_t** out_report, cbir_collection_t* coll,
                     const cbir_model_t* model, const char* dir, const cbir_ingest_options_t* opts) {
+  const cbir_space_model_t one{nullptr, model};
+  return cbir_ingest_dir_spaces(out_report, coll, &one, 1, dir, opts);
+}
+
+int cbir_ingest_files(cbir_ingest_report_t** out_report, cbir_collection_t* coll,
+                      const cbir_model_t* model, const char* const* paths, size_t n,
+                      const cbir_ingest_options_t* opts) {
+  const cbir_space_model_t one{nullptr, model};
+  return cbir_ingest_files_spaces(out_report, coll, &one, 1, paths, n, opts);
+}
+
+int cbir_ingest_dir_spaces(cbir_ingest_report_t** out_report, cbir_collection_t* coll,
+                           const cbir_space_model_t* models, size_t n_models, const char* dir,
+                           const cbir_ingest_options_t* opts) {
   if (out_report != nullptr) *out_report = nullptr;
   return cbir::capi::guard([&] {
     cbir::capi::need(out_report, "out_report");
     cbir::capi::need(dir, "dir");
     cbir::store::Collection& c = writable(coll);
-    const cbir::model::Model& m = cbir::capi::model_of(model);
-    check_pair(c, m);
+    const auto m = space_models(c, models, n_models);
     auto report = std::make_unique<cbir_ingest_report_t>();
     report->report = cbir::ingest::ingest_dir(c, m, dir, to_options(opts));
     *out_report = report.release();
   });
 }
 
-int cbir_ingest_files(cbir_ingest_report_t** out_report, cbir_collection_t* coll,
-                      const cbir_model_t* model, const char* const* paths, size_t n,
-                      const cbir_ingest_options_t* opts) {
+int cbir_ingest_files_spaces(cbir_ingest_report_t** out_report, cbir_collection_t* coll,
+                             const cbir_space_model_t* models, size_t n_models,
+                             const char* const* paths, size_t n, const cbir_ingest_options_t* opts) {
   if (out_report != nullptr) *out_report = nullptr;
   return cbir::capi::guard([&] {
     cbir::capi::need(out_report, "out_report");
     if (n > 0) cbir::capi::need(paths, "paths");
     cbir::store::Collection& c = writable(coll);
-    const cbir::model::Model& m = cbir::capi::model_of(model);
-    check_pair(c, m);
+    const auto m = space_models(c, models, n_models);
     cbir::ingest::IngestOptions o = to_options(opts);
     auto report = std::make_unique<cbir_ingest_report_t>();
     std::vector<cbir::ingest::FileFacts> files;
@@ -123,7 +135,8 @@ int cbir_ingest_report_summary(cbir_ingest_summary_t* out, const cbir_ingest_rep
       cbir::fail(CBIR_EINVAL, "out->version must be sizeof(cbir_ingest_summary_t)");
     const cbir::ingest::Report& r = report->report;
     cbir_ingest_summary_t s{sizeof(cbir_ingest_summary_t), r.found, r.added, r.updated, r.unchanged,
-                            r.duplicates, r.failed, r.removed, r.cancelled ? 1 : 0, r.seconds};
+                            r.duplicates, r.failed, r.removed, r.cancelled ? 1 : 0, r.seconds,
+                            r.filled};
     uint32_t version = out->version;
     std::memcpy(out, &s, version);
     out->version = version;

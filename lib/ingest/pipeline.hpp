@@ -41,6 +41,7 @@ struct Report {
   uint64_t added = 0;       // new items
   uint64_t updated = 0;     // existing items whose file changed, re-encoded
   uint64_t unchanged = 0;   // skipped: same size and mtime, or same content
+  uint64_t filled = 0;      // unchanged items encoded for the spaces they lacked
   uint64_t duplicates = 0;  // same content as another item: its vector reused, not re-encoded
   uint64_t failed = 0;
   uint64_t removed = 0;     // pruned: their files are gone
@@ -61,11 +62,26 @@ struct IngestOptions {
   std::function<bool(const Progress&)> progress;
 };
 
+// A model and the collection's vector space its vectors go to ("" = the first).
+struct SpaceModel {
+  const model::Model* model = nullptr;
+  std::string space;
+};
+
+// Indexes files with one model per vector space: each file is read and decoded once, then
+// resampled and encoded for every model. The first entry is the collection's first space, and
+// every space it names must hold that model's vectors (CBIR_EMISMATCH otherwise). An item whose
+// file is unchanged but which lacks a vector in a space given (a space added later) is decoded
+// and encoded for those spaces only.
+Report ingest_files(store::Collection& coll, const std::vector<SpaceModel>& models,
+                    std::vector<FileFacts> files, const IngestOptions& opts);
 Report ingest_files(store::Collection& coll, const model::Model& model,
                     std::vector<FileFacts> files, const IngestOptions& opts);
 
 // Walks `dir` (WalkOptions), ingests what it finds, and with `prune` removes the items whose uri
 // lies under `dir` but whose file is gone.
+Report ingest_dir(store::Collection& coll, const std::vector<SpaceModel>& models,
+                  const std::string& dir, const IngestOptions& opts);
 Report ingest_dir(store::Collection& coll, const model::Model& model, const std::string& dir,
                   const IngestOptions& opts);
 

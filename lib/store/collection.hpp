@@ -133,6 +133,8 @@ class Collection {
   // Every space, the first one first; one of them by name ("": the first; CBIR_ENOTFOUND).
   std::vector<SpaceInfo> spaces() const;
   SpaceInfo space(const std::string& name) const;
+  // The ids of the items with a vector in the space ("": every item), ascending.
+  std::vector<int64_t> space_ids(const std::string& name);
   // Sets the vectors of existing items in a space besides the first (filling a space added
   // later); all or nothing, durable at the next commit. CBIR_ENOTFOUND for an unknown id.
   void set_space_vectors(const std::string& space, const int64_t* ids, const float* vectors,

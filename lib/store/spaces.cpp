@@ -82,6 +82,18 @@ SpaceInfo Collection::space(const std::string& name) const {
   return info_of(space_named(name));
 }
 
+std::vector<int64_t> Collection::space_ids(const std::string& name) {
+  const Space& space = locked_space(name);
+  std::lock_guard db(db_mu_);
+  if (!space.first) return catalog_->space_ids(space.name);
+  std::vector<int64_t> ids;
+  for (;;) {
+    const auto page = catalog_->ids_after(ids.empty() ? -1 : ids.back(), 65536);
+    if (page.empty()) return ids;
+    ids.insert(ids.end(), page.begin(), page.end());
+  }
+}
+
 void Collection::set_space_vectors(const std::string& space_name, const int64_t* ids,
                                    const float* vectors, size_t n, size_t dim) {
   require_writer("set vectors");

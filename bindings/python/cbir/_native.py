@@ -80,6 +80,10 @@ class SpaceVectors(Structure):
     _fields_ = [("space", c_char_p), ("vectors", c_float_p), ("dim", c_size_t)]
 
 
+class SpaceModel(Structure):
+    _fields_ = [("space", c_char_p), ("model", c_void_p)]
+
+
 class SpaceInfo(Structure):
     _fields_ = [("name", c_char_p), ("fingerprint", c_char_p), ("index_spec", c_char_p),
                 ("effective_spec", c_char_p), ("dim", c_int32), ("first", c_int32),
@@ -115,7 +119,7 @@ class IngestSummary(Structure):
     _fields_ = [("version", c_uint32), ("found", c_uint64), ("added", c_uint64),
                 ("updated", c_uint64), ("unchanged", c_uint64), ("duplicates", c_uint64),
                 ("failed", c_uint64), ("removed", c_uint64), ("cancelled", c_int32),
-                ("seconds", c_double)]
+                ("seconds", c_double), ("filled", c_uint64)]
 
 
 class TokenizerOptions(Structure):
@@ -230,6 +234,10 @@ _PROTOTYPES = {
     "cbir_ingest_dir": (c_int, [HANDLE_P, HANDLE, HANDLE, c_char_p, POINTER(IngestOptions)]),
     "cbir_ingest_files": (c_int, [HANDLE_P, HANDLE, HANDLE, POINTER(c_char_p), c_size_t,
                                   POINTER(IngestOptions)]),
+    "cbir_ingest_dir_spaces": (c_int, [HANDLE_P, HANDLE, POINTER(SpaceModel), c_size_t, c_char_p,
+                                       POINTER(IngestOptions)]),
+    "cbir_ingest_files_spaces": (c_int, [HANDLE_P, HANDLE, POINTER(SpaceModel), c_size_t,
+                                         POINTER(c_char_p), c_size_t, POINTER(IngestOptions)]),
     "cbir_ingest_report_summary": (c_int, [POINTER(IngestSummary), HANDLE]),
     "cbir_ingest_report_failures": (c_size_t, [HANDLE]),
     "cbir_ingest_report_failure": (c_int, [HANDLE, c_size_t, POINTER(c_char_p), c_int32_p,

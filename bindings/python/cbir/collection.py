@@ -148,6 +148,7 @@ class IngestReport:
     cancelled: bool
     seconds: float
     failures: List[Failure] = field(default_factory=list)
+    filled: int = 0  # unchanged items encoded for the vector spaces they lacked
 
 
 def _items_in(items):
@@ -275,14 +276,18 @@ class Collection(SpacesMixin):
                recursive: bool = True, follow_symlinks: bool = False,
                extensions: Optional[str] = None, workers: int = 0, commit_every: int = 0,
                prune: bool = False, fast_decode: bool = False,
-               progress: Optional[Callable[[Progress], Optional[bool]]] = None) -> IngestReport:
+               progress: Optional[Callable[[Progress], Optional[bool]]] = None,
+               spaces: Optional[dict] = None) -> IngestReport:
         """Indexes image files with the model's image tower: every image under folder `source`
         (a path), or the files listed (a sequence of paths). Unchanged files are skipped; a file
         that cannot be decoded is listed in the report's failures and never stops the run.
 
         `progress` is called on this thread after every batch; returning False cancels the run
         (what was done is kept; the report says cancelled). An exception raised by `progress`
-        cancels the run and is raised again here."""
+        cancels the run and is raised again here.
+
+        `spaces` ({space name: Model}) encodes each file for other vector spaces too, decoding it
+        once (`model` is the first space's); items lacking a vector in one of them are filled."""
         opts = _native.IngestOptions()
         lib.cbir_ingest_options_init(byref(opts))
         opts.recursive, opts.follow_symlinks = int(recursive), int(follow_symlinks)
@@ -292,13 +297,18 @@ class Collection(SpacesMixin):
         if progress is not None:
             opts.progress = _native.PROGRESS_FN(_progress_thunk(progress, raised))
         report = c_void_p()
+        pairs = [(None, model)] + list((spaces or {}).items())
+        models = (_native.SpaceModel * len(pairs))()
+        for slot, (name, m) in zip(models, pairs):
+            slot.space, slot.model = _native.cstr(name), m._ptr
         if isinstance(source, (str, bytes, os.PathLike)):
-            status = lib.cbir_ingest_dir(byref(report), self._ptr, model._ptr,
-                                         _native.cstr(source), byref(opts))
+            status = lib.cbir_ingest_dir_spaces(byref(report), self._ptr, models, len(pairs),
+                                                _native.cstr(source), byref(opts))
         else:
             paths = list(source)
-            status = lib.cbir_ingest_files(byref(report), self._ptr, model._ptr,
-                                           _native.cstr_array(paths), len(paths), byref(opts))
+            status = lib.cbir_ingest_files_spaces(byref(report), self._ptr, models, len(pairs),
+                                                  _native.cstr_array(paths), len(paths),
+                                                  byref(opts))
         try:
             check(status)
             if raised:
@@ -547,4 +557,4 @@ def _read_report(report) -> IngestReport:
         check(lib.cbir_ingest_report_failure(report, i, byref(path), byref(code), byref(message)))
         failures.append(Failure(_native.text(path.value), code.value, _native.text(message.value)))
     return IngestReport(s.found, s.added, s.updated, s.unchanged, s.duplicates, s.failed,
-                        s.removed, bool(s.cancelled), s.seconds, failures)
+                        s.removed, bool(s.cancelled), s.seconds, failures, s.filled)

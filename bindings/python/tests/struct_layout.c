@@ -108,6 +108,9 @@ int main(void) {
   FIELD(cbir_space_vectors_t, space);
   FIELD(cbir_space_vectors_t, vectors);
   FIELD(cbir_space_vectors_t, dim);
+  SIZE(cbir_space_model_t);
+  FIELD(cbir_space_model_t, space);
+  FIELD(cbir_space_model_t, model);
   SIZE(cbir_space_info_t);
   FIELD(cbir_space_info_t, name);
   FIELD(cbir_space_info_t, fingerprint);
@@ -158,6 +161,7 @@ int main(void) {
   FIELD(cbir_ingest_summary_t, removed);
   FIELD(cbir_ingest_summary_t, cancelled);
   FIELD(cbir_ingest_summary_t, seconds);
+  FIELD(cbir_ingest_summary_t, filled);
   SIZE(cbir_tokenizer_options_t);
   FIELD(cbir_tokenizer_options_t, version);
   FIELD(cbir_tokenizer_options_t, lower_case);

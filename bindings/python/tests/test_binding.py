@@ -63,6 +63,7 @@ STRUCTS = {
     "cbir_photo_t": _native.Photo, "cbir_attr_t": _native.Attr,
     "cbir_query_part_t": _native.QueryPart,
     "cbir_space_vectors_t": _native.SpaceVectors, "cbir_space_info_t": _native.SpaceInfo,
+    "cbir_space_model_t": _native.SpaceModel,
     "cbir_collection_info_t": _native.CollectionInfo,
     "cbir_ingest_progress_t": _native.IngestProgress,
     "cbir_ingest_options_t": _native.IngestOptions, "cbir_ingest_summary_t": _native.IngestSummary,

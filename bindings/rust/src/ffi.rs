@@ -211,6 +211,7 @@ pub struct cbir_ingest_summary_t {
     pub removed: u64,
     pub cancelled: i32,
     pub seconds: f64,
+    pub filled: u64,
 }
 
 pub const CBIR_TOWER_IMAGE: u32 = 0x1;

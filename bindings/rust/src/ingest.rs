@@ -81,6 +81,8 @@ pub struct IngestReport {
     pub cancelled: bool,
     pub seconds: f64,
     pub failures: Vec<Failure>,
+    /// Unchanged items encoded for the vector spaces they lacked.
+    pub filled: u64,
 }
 
 struct Callback<'a, 'b> {
@@ -188,5 +190,6 @@ fn read_report(report: *const ffi::cbir_ingest_report_t) -> Result<IngestReport>
         cancelled: s.cancelled != 0,
         seconds: s.seconds,
         failures,
+        filled: s.filled,
     })
 }
