@@ -20,7 +20,13 @@ const char* const kIndexUsage =
     "are listed at the end and never stop the run.\n"
     "\n"
     "  --db DIR             collection folder (default $CBIR_DB, else ./cbir-index)\n"
-    "  --model DIR          model bundle (default $CBIR_MODEL, else the shipped default model)\n"
+    "  --model [SPACE=]DIR  model bundle (default $CBIR_MODEL, else the shipped default model).\n"
+    "                       Repeat it to index into several vector spaces in one pass (each\n"
+    "                       image decoded once): the first is the collection's first space's,\n"
+    "                       each other one fills SPACE (default: \"clip\" for Chinese-CLIP,\n"
+    "                       \"dino\" for DINOv2), made when missing; items already indexed that\n"
+    "                       lack a vector in a space are encoded for that space only, e.g.\n"
+    "                       cbir index photos --model CLIP_DIR --model dino=DINO_DIR\n"
     "  --index-spec SPEC    index for a new collection: auto, flat, hnsw[:...], ivf[:...]\n"
     "  --ext LIST           extensions to index (default jpg,jpeg,png,bmp,gif,tga,pnm,ppm,pgm,pbm,\n"
     "                       heic,heif,avif,webp,tif,tiff,jxl)\n"
@@ -89,8 +95,40 @@ int cmd_index(int argc, char** argv) {
             {"--no-recursive", "--follow-symlinks", "--prune", "--fast", "--json", "--quiet"});
   if (args.positional().empty()) throw UsageError("give at least one folder or file to index");
 
-  ModelPtr model = open_model(args, CBIR_TOWER_IMAGE);  // indexing never needs the text tower
-  CollectionPtr coll = open_collection(args, model.get(), /*create=*/true, /*read_only=*/false);
+  // --model [SPACE=]DIR, repeated: one model per vector space (the first: the first space's).
+  std::vector<std::string> given = args.all("--model");
+  if (given.empty()) given.push_back(model_dir(args));
+  std::vector<ModelPtr> models;
+  std::vector<std::string> names;
+  for (size_t i = 0; i < given.size(); ++i) {
+    std::string dir = given[i], name;
+    const size_t eq = dir.find('=');
+    struct stat st;
+    if (eq != std::string::npos && eq > 0 && stat(dir.c_str(), &st) != 0) {
+      name = dir.substr(0, eq);
+      dir = dir.substr(eq + 1);
+    }
+    if (i == 0 && !name.empty())
+      throw UsageError("the first --model is the collection's first space's: give it without SPACE=");
+    models.push_back(open_model_at(args, dir, CBIR_TOWER_IMAGE));  // indexing needs no text tower
+    names.push_back(name.empty() && i > 0 ? default_space_name(model_info(models.back().get())) : name);
+  }
+  const cbir_model_t* const model_ptr = models.front().get();
+  CollectionPtr coll = open_collection(args, model_ptr, /*create=*/true, /*read_only=*/false);
+  std::vector<cbir_space_model_t> space_models{{nullptr, model_ptr}};
+  const std::vector<SpaceRow> existing = spaces_of(coll.get());
+  for (size_t i = 1; i < models.size(); ++i) {
+    bool have = false;
+    for (const SpaceRow& s : existing) have = have || s.name == names[i];
+    if (!have) {  // a new space for this model, indexed as --index-spec says (else auto)
+      const cbir_model_info_t info = model_info(models[i].get());
+      const std::string spec = args.get("--index-spec", "");
+      check(cbir_collection_add_space(coll.get(), names[i].c_str(), info.dim, info.fingerprint,
+                                      spec.empty() ? nullptr : spec.c_str()),
+            "space " + names[i]);
+    }
+    space_models.push_back({names[i].c_str(), models[i].get()});
+  }
 
   ProgressPrinter printer;
   printer.tty = isatty(STDERR_FILENO) != 0;
@@ -120,6 +158,7 @@ int cmd_index(int argc, char** argv) {
     total.duplicates += s.duplicates;
     total.failed += s.failed;
     total.removed += s.removed;
+    total.filled += s.filled;
     total.seconds += s.seconds;
     for (size_t i = 0; i < cbir_ingest_report_failures(report); ++i) {
       const char* path = nullptr;
@@ -136,7 +175,9 @@ int cmd_index(int argc, char** argv) {
     struct stat st;
     if (stat(target.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
       cbir_ingest_report_t* r = nullptr;
-      check(cbir_ingest_dir(&r, coll.get(), model.get(), target.c_str(), &opts), target);
+      check(cbir_ingest_dir_spaces(&r, coll.get(), space_models.data(), space_models.size(),
+                                   target.c_str(), &opts),
+            target);
       tally(r);
     } else {
       files.push_back(target);  // a missing one is reported as that file's failure
@@ -146,21 +187,23 @@ int cmd_index(int argc, char** argv) {
     std::vector<const char*> paths;
     for (const std::string& f : files) paths.push_back(f.c_str());
     cbir_ingest_report_t* r = nullptr;
-    check(cbir_ingest_files(&r, coll.get(), model.get(), paths.data(), paths.size(), &opts));
+    check(cbir_ingest_files_spaces(&r, coll.get(), space_models.data(), space_models.size(),
+                                   paths.data(), paths.size(), &opts));
     tally(r);
   }
   check(cbir_collection_save(coll.get()), "saving the collection");
 
   if (args.has("--json")) {
     std::printf("{\"found\": %llu, \"added\": %llu, \"updated\": %llu, \"unchanged\": %llu, "
-                "\"duplicates\": %llu, \"failed\": %llu, \"removed\": %llu, \"seconds\": %.3f, "
-                "\"failures\": [",
+                "\"duplicates\": %llu, \"failed\": %llu, \"removed\": %llu, \"filled\": %llu, "
+                "\"seconds\": %.3f, \"failures\": [",
                 static_cast<unsigned long long>(total.found), static_cast<unsigned long long>(total.added),
                 static_cast<unsigned long long>(total.updated),
                 static_cast<unsigned long long>(total.unchanged),
                 static_cast<unsigned long long>(total.duplicates),
                 static_cast<unsigned long long>(total.failed),
-                static_cast<unsigned long long>(total.removed), total.seconds);
+                static_cast<unsigned long long>(total.removed),
+                static_cast<unsigned long long>(total.filled), total.seconds);
     for (size_t i = 0; i < failures.size(); ++i)
       std::printf("%s%s", i ? ", " : "", json_quote(failures[i]).c_str());
     std::printf("]}\n");
@@ -172,6 +215,9 @@ int cmd_index(int argc, char** argv) {
                 static_cast<unsigned long long>(total.duplicates),
                 static_cast<unsigned long long>(total.failed),
                 static_cast<unsigned long long>(total.removed), total.seconds);
+    if (total.filled)
+      std::printf("filled %llu items' vectors in the spaces they lacked\n",
+                  static_cast<unsigned long long>(total.filled));
     for (const std::string& f : failures) std::printf("  failed: %s\n", f.c_str());
   }
   return 0;

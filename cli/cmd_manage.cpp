@@ -54,6 +54,12 @@ int cmd_info(int argc, char** argv) {
                 json_quote(ci->path).c_str(), static_cast<unsigned long long>(ci->count), ci->dim,
                 json_quote(ci->index_spec).c_str(), json_quote(ci->effective_spec).c_str(),
                 json_quote(ci->fingerprint).c_str(), static_cast<unsigned long long>(ci->masked));
+    std::string spaces;
+    for (const SpaceRow& s : spaces_of(coll.get()))
+      spaces += std::string(spaces.empty() ? "" : ", ") + "{\"name\": " + json_quote(s.name) +
+                ", \"model\": " + json_quote(s.fingerprint) + ", \"dim\": " + std::to_string(s.dim) +
+                ", \"index\": " + json_quote(s.effective_spec) + ", \"count\": " + std::to_string(s.count) + "}";
+    std::printf(", \"spaces\": [%s]", spaces.c_str());
     std::string towers;  // each loaded tower and what it computes in
     if (model && mi.has_image) towers = "\"image\": " + json_quote(mi.compute_precision);
     if (model && mi.has_text)
@@ -74,6 +80,10 @@ int cmd_info(int argc, char** argv) {
               ci->path, static_cast<unsigned long long>(ci->count), ci->dim, ci->effective_spec,
               ci->index_spec, ci->fingerprint);
   if (ci->masked) std::printf("  removed, awaiting compact: %llu\n", static_cast<unsigned long long>(ci->masked));
+  for (const SpaceRow& s : spaces_of(coll.get()))
+    std::printf("  space       %s: %llu vectors of %d, %s, model %s\n", s.name.c_str(),
+                static_cast<unsigned long long>(s.count), s.dim, s.effective_spec.c_str(),
+                s.fingerprint.c_str());
   if (model) {
     std::printf("model       %s\n  name        %s (%s)\n  dim         %d\n  towers      %s%s\n"
                 "  device      %s\n  precision   %s (bundle %s)\n  fingerprint %s%s\n",

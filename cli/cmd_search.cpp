@@ -46,6 +46,9 @@ const char* const kSearchUsage =
     "                    make = 'Apple' and attr.album = 'Rome'\" (docs/filters.md)\n"
     "  --plus TEXT       add a text to the query (repeatable)\n"
     "  --minus TEXT      subtract a text from the query (repeatable)\n"
+    "  --space NAME      the vector space searched (cbir info lists them; default the first);\n"
+    "                    --model must then be that space's model, e.g. a DINOv2 bundle for\n"
+    "                    \"the same object\": cbir search --space dino --model DINO --image q.jpg\n"
     "  --ef-search N     hnsw: search breadth for this query\n"
     "  --nprobe N        ivf: lists probed for this query\n"
     "  --threads N       inference threads (default: one per core)\n"
@@ -157,7 +160,7 @@ int cmd_search(int argc, char** argv) {
     if (std::string(argv[i]) == "-k") argv[i] = const_cast<char*>("--k");
   Args args(argc, argv,
             {CLI_SESSION_FLAGS, "--image", "--like", "--k", "--min-score", "--prefix",
-             "--where", "--ef-search", "--nprobe", "--queries", "--plus", "--minus"},
+             "--where", "--ef-search", "--nprobe", "--queries", "--plus", "--minus", "--space"},
             {"--json"});
   const bool mixed = composite(args);
   int modes = (args.has("--image") && !mixed ? 1 : 0) + (args.has("--like") ? 1 : 0) +
@@ -178,6 +181,8 @@ int cmd_search(int argc, char** argv) {
   if (args.has("--where")) opts.where = where.c_str();
   opts.ef_search = static_cast<int32_t>(args.get_int("--ef-search", 0, 0, 1 << 20));
   opts.nprobe = static_cast<int32_t>(args.get_int("--nprobe", 0, 0, 1 << 20));
+  const std::string space = args.get("--space", "");
+  if (args.has("--space")) opts.space = space.c_str();
   if (args.has("--queries")) return search_many(args, opts, k);
   if (mixed) return search_composite(args, opts, k);
 

@@ -25,6 +25,10 @@ std::string db_dir(const Args& args) {
 }
 
 ModelPtr open_model(const Args& args, uint32_t towers, bool all_cores) {
+  return open_model_at(args, model_dir(args), towers, all_cores);
+}
+
+ModelPtr open_model_at(const Args& args, const std::string& dir, uint32_t towers, bool all_cores) {
   cbir_model_options_t opts = CBIR_MODEL_OPTIONS_INIT;
   // The model sizes OpenMP's and OpenBLAS's pools for its precision (cbir.h, `threads`). Left
   // to the process default, LibTorch runs one OpenMP thread here, so bf16 (oneDNN on OpenMP)
@@ -42,7 +46,6 @@ ModelPtr open_model(const Args& args, uint32_t towers, bool all_cores) {
   opts.device = device.c_str();
   opts.towers = towers;
   cbir_model_t* m = nullptr;
-  std::string dir = model_dir(args);
   check(cbir_model_open(&m, dir.c_str(), &opts), "model " + dir);
   return ModelPtr(m);
 }
@@ -54,15 +57,32 @@ cbir_model_info_t model_info(const cbir_model_t* model) {
   return info;
 }
 
+std::vector<SpaceRow> spaces_of(const cbir_collection_t* coll) {
+  cbir_space_info_t* infos = nullptr;
+  size_t n = 0;
+  check(cbir_collection_spaces(&infos, &n, coll));
+  std::vector<SpaceRow> out;
+  for (size_t i = 0; i < n; ++i)
+    out.push_back({infos[i].name, infos[i].fingerprint, infos[i].effective_spec, infos[i].dim, infos[i].count});
+  cbir_free(infos);
+  return out;
+}
+
 CollectionPtr open_collection(const Args& args, const cbir_model_t* model, bool create,
                               bool read_only) {
   cbir_collection_options_t opts = CBIR_COLLECTION_OPTIONS_INIT;
   cbir_model_info_t info{};
+  // With --space, the model is that space's: checked against it once the collection is open.
+  const std::string space = args.get("--space", "");
   if (model) {
     info = model_info(model);
-    opts.dim = info.dim;
-    opts.fingerprint = info.fingerprint;
+    if (space.empty()) {
+      opts.dim = info.dim;
+      opts.fingerprint = info.fingerprint;
+    }
   }
+  const std::string first_space = default_space_name(info);
+  if (model && create) opts.space = first_space.c_str();
   if (create) opts.flags |= CBIR_OPEN_CREATE;
   if (read_only) opts.flags |= CBIR_OPEN_READONLY;
   std::string spec = args.get("--index-spec", "");
@@ -74,7 +94,28 @@ CollectionPtr open_collection(const Args& args, const cbir_model_t* model, bool 
     throw Failure("no collection at '" + dir + "': index a folder first (cbir index DIR --db " +
                   dir + ")");
   check(rc, "collection " + dir);
-  return CollectionPtr(c);
+  CollectionPtr coll(c);
+  if (model && !space.empty()) {
+    bool found = false;
+    std::string names;
+    for (const SpaceRow& s : spaces_of(coll.get())) {
+      names += (names.empty() ? "" : ", ") + s.name;
+      if (s.name != space) continue;
+      found = true;
+      if (s.fingerprint != info.fingerprint)
+        throw Failure("the space '" + space + "' holds vectors of the model " + s.fingerprint +
+                      ", not of " + info.name + " (" + info.fingerprint + "): give its model with --model");
+    }
+    if (!found) throw Failure("the collection at '" + dir + "' has no space '" + space + "' (it has " + names + ")");
+  }
+  return coll;
+}
+
+std::string default_space_name(const cbir_model_info_t& info) {
+  const std::string family = info.family ? info.family : "";
+  if (family.find("clip") != std::string::npos) return "clip";
+  if (family.find("dino") != std::string::npos) return "dino";
+  return "default";
 }
 
 void print_hits(const cbir_collection_t* coll, const std::vector<int64_t>& ids,

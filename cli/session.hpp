@@ -32,12 +32,26 @@ using CollectionPtr = std::unique_ptr<cbir_collection_t, CollectionCloser>;
 // to one per core when `all_cores`, else to the process setting (cbir serve: its requests run
 // side by side, each on one thread).
 ModelPtr open_model(const Args& args, uint32_t towers = 0, bool all_cores = true);
+// The same for the bundle in `dir`.
+ModelPtr open_model_at(const Args& args, const std::string& dir, uint32_t towers = 0,
+                       bool all_cores = true);
 cbir_model_info_t model_info(const cbir_model_t* model);
 
 // Opens the collection at db_dir(). `create`: make it for this model when missing (spec from
-// --index-spec when given). A model, when given, must match it.
+// --index-spec when given; its first vector space named after the model's family). A model,
+// when given, must match it: its first space, or with --space NAME that space.
 CollectionPtr open_collection(const Args& args, const cbir_model_t* model, bool create,
                               bool read_only);
+
+// A collection's vector spaces (cbir_collection_spaces), the first one first.
+struct SpaceRow {
+  std::string name, fingerprint, effective_spec;
+  int32_t dim = 0;
+  uint64_t count = 0;
+};
+std::vector<SpaceRow> spaces_of(const cbir_collection_t* coll);
+// The name a model's space gets by default: "clip" (Chinese-CLIP), "dino" (DINOv2), "default".
+std::string default_space_name(const cbir_model_info_t& info);
 
 // Prints search results (ids/scores as a search fills them, -1 padded) as a table, or one JSON
 // line each with --json; `query` > 0 adds "query": N to each JSON line (search --queries).

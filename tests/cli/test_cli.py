@@ -334,3 +334,48 @@ def test_verify_and_backup(tmp_path):
     report = json.loads(r.stdout)
     assert r.returncode == 1 and not report["ok"]
     assert report["checks"][0]["check"] == "open" and "cbir backup" in report["checks"][0]["message"]
+
+
+def dino_bundle():
+    path = os.path.join(os.path.dirname(TEST_BUNDLE), "dinov2-cls") if TEST_BUNDLE else ""
+    if not os.path.isfile(os.path.join(path, "bundle.json")):
+        pytest.skip("no DINOv2 test bundle (the make_test_models fixture makes it)")
+    return path
+
+
+def spaces(db):
+    info = json.loads(cbir("info", "--db", db, "--json").stdout)
+    return {s["name"]: s["count"] for s in info["spaces"]}
+
+
+def test_two_models_in_one_pass_and_sigkill_leaves_all_or_none_of_an_items_vectors(tmp_path):
+    images = small_gallery(tmp_path, 120 if have_default else 13)
+    db = str(tmp_path / "db")
+    names = sorted(os.listdir(images))
+    dino = dino_bundle()
+    for attempt in range(3):  # killed at a few moments; each item has both vectors or neither
+        p = subprocess.Popen([CBIR, "index", str(images), "--db", db, "--model", any_model(),
+                              "--model", dino, "--commit-every", "3", "--quiet"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1.0 + attempt)
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        if os.path.exists(os.path.join(db, "catalog.sqlite")):
+            counts = spaces(db)
+            assert counts.get("clip", 0) == counts.get("dino", counts.get("clip", 0)), counts
+    summary = index(db, any_model(), str(images), extra=("--model", dino))
+    assert summary["failed"] == 0
+    assert spaces(db) == {"clip": len(names), "dino": len(names)}
+    # Each space answers from its own model: an image finds itself first in dino too.
+    query = str(images / names[len(names) // 2])
+    hits = [json.loads(line) for line in cbir("search", "--db", db, "--space", "dino", "--model", dino,
+                                              "--image", query, "-k", "3", "--json").stdout.splitlines()]
+    assert os.path.basename(hits[0]["uri"]) == names[len(names) // 2] and hits[0]["score"] > 0.999
+    # A third space added later is filled for every item, and only that is encoded.
+    patch = os.path.join(os.path.dirname(dino), "dinov2-mean_patch")
+    summary = index(db, any_model(), str(images), extra=("--model", dino, "--model", "patch=" + patch))
+    assert (summary["filled"], summary["added"]) == (len(names), 0)
+    assert spaces(db) == {"clip": len(names), "dino": len(names), "patch": len(names)}
+    # The wrong model for a space is refused, naming both.
+    r = cbir("search", "--db", db, "--space", "dino", "--model", any_model(), "--image", query, check=False)
+    assert r.returncode == 1 and "space 'dino'" in r.stderr
