@@ -1,5 +1,6 @@
 // cbir export --out PREFIX: every item's vector as PREFIX.npy and its facts as PREFIX.jsonl,
 // for moving a collection into another vector database.
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -20,7 +21,10 @@ const char* const kExportUsage =
     "photo holds what the file said of itself, the facts it lacks left out: format, taken\n"
     "(\"2024-07-14T18:30:05\", the camera's clock, with \"+02:00\" when the file gives the\n"
     "offset), make, model, lat, lon. attrs maps each user attribute to {TYPE: value}, TYPE one\n"
-    "of string, int, float, bool, time (\"2024-07-14T16:30:05Z\").\n";
+    "of string, int, float, bool, time (\"2024-07-14T16:30:05Z\").\n"
+    "\n"
+    "A collection with other vector spaces (cbir info lists them) also gets PREFIX.SPACE.npy for\n"
+    "each, rows in the same order; an item without a vector in that space has a row of zeros.\n";
 
 namespace {
 
@@ -131,6 +135,21 @@ int cmd_export(int argc, char** argv) {
   std::unique_ptr<FILE, FileCloser> jsonl(std::fopen((prefix + ".jsonl").c_str(), "wb"));
   if (!npy || !jsonl) throw Failure("cannot write " + prefix + ".npy / .jsonl");
   std::fwrite(npy_header(0, dim).data(), 1, 128, npy.get());
+  // The other vector spaces, one file each.
+  struct Other {
+    SpaceRow space;
+    std::unique_ptr<FILE, FileCloser> file;
+    std::vector<float> row;
+  };
+  std::vector<Other> others;
+  const std::vector<SpaceRow> all_spaces = spaces_of(coll.get());
+  for (size_t i = 1; i < all_spaces.size(); ++i) {
+    const std::string path = prefix + "." + all_spaces[i].name + ".npy";
+    others.push_back({all_spaces[i], std::unique_ptr<FILE, FileCloser>(std::fopen(path.c_str(), "wb")),
+                      std::vector<float>(static_cast<size_t>(all_spaces[i].dim))});
+    if (!others.back().file) throw Failure("cannot write " + path);
+    std::fwrite(npy_header(0, all_spaces[i].dim).data(), 1, 128, others.back().file.get());
+  }
 
   uint64_t rows = 0;
   std::vector<int64_t> ids(1024);
@@ -154,6 +173,14 @@ int cmd_export(int argc, char** argv) {
       std::unique_ptr<cbir_attr_t, void (*)(void*)> attrs_owner(attrs, cbir_free);
       if (std::fwrite(vec.data(), sizeof(float), vec.size(), npy.get()) != vec.size())
         throw Failure("writing " + prefix + ".npy failed (disk full?)");
+      for (Other& o : others) {
+        const int rc = cbir_collection_get_space_vector(o.row.data(), o.row.size(), coll.get(),
+                                                        o.space.name.c_str(), ids[i]);
+        if (rc == CBIR_ENOTFOUND) std::fill(o.row.begin(), o.row.end(), 0.0f);
+        else check(rc);
+        if (std::fwrite(o.row.data(), sizeof(float), o.row.size(), o.file.get()) != o.row.size())
+          throw Failure("writing " + prefix + "." + o.space.name + ".npy failed (disk full?)");
+      }
       std::fprintf(jsonl.get(),
                    "{\"row\": %llu, \"id\": %lld, \"uri\": %s, \"content_hash\": %s, \"size\": %lld, "
                    "\"mtime\": %lld, \"width\": %d, \"height\": %d, \"payload\": %s, "
@@ -171,6 +198,11 @@ int cmd_export(int argc, char** argv) {
   std::fwrite(npy_header(rows, dim).data(), 1, 128, npy.get());
   if (std::fflush(npy.get()) != 0 || std::fflush(jsonl.get()) != 0)
     throw Failure("writing the export failed (disk full?)");
+  for (Other& o : others) {
+    std::fseek(o.file.get(), 0, SEEK_SET);
+    std::fwrite(npy_header(rows, o.space.dim).data(), 1, 128, o.file.get());
+    if (std::fflush(o.file.get()) != 0) throw Failure("writing the export failed (disk full?)");
+  }
   std::printf("exported %llu items of dim %d to %s.npy and %s.jsonl\n",
               static_cast<unsigned long long>(rows), dim, prefix.c_str(), prefix.c_str());
   return 0;

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import time
 
+import numpy as np
 import pytest
 
 CBIR = os.environ.get("CBIR_BIN", "cbir")
@@ -376,6 +377,15 @@ def test_two_models_in_one_pass_and_sigkill_leaves_all_or_none_of_an_items_vecto
     summary = index(db, any_model(), str(images), extra=("--model", dino, "--model", "patch=" + patch))
     assert (summary["filled"], summary["added"]) == (len(names), 0)
     assert spaces(db) == {"clip": len(names), "dino": len(names), "patch": len(names)}
+    # Export writes one .npy per space, rows in the order of the .jsonl.
+    cbir("export", "--db", db, "--out", str(tmp_path / "x"))
+    first, second = np.load(tmp_path / "x.npy"), np.load(tmp_path / "x.dino.npy")
+    assert first.shape[0] == second.shape[0] == len(names)
+    assert np.load(tmp_path / "x.patch.npy").shape[0] == len(names)
+    assert np.allclose(np.linalg.norm(second, axis=1), 1, atol=1e-5)
+    row = [json.loads(line)["uri"] for line in open(tmp_path / "x.jsonl", encoding="utf-8")].index(
+        os.path.abspath(query))
+    assert np.argmax(second @ second[row]) == row
     # The wrong model for a space is refused, naming both.
     r = cbir("search", "--db", db, "--space", "dino", "--model", any_model(), "--image", query, check=False)
     assert r.returncode == 1 and "space 'dino'" in r.stderr
