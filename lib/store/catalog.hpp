@@ -122,6 +122,7 @@ class Catalog {
   std::optional<int64_t> find_content_hash(const std::string& hash);
   std::optional<ItemInfo> get(int64_t id);
   bool vector(int64_t id, float* out, size_t dim);
+  bool has_item(int64_t id);
   std::vector<int64_t> ids_after(int64_t after_id, size_t limit);
   std::vector<int64_t> ids_with_uri_prefix(const std::string& prefix);
   // The ids of the items meeting the condition, ascending.
@@ -194,12 +195,19 @@ class Catalog {
   bool has_photo_columns();
   bool has_spaces();
   void delete_space_vectors(int64_t id);
+  // The space statements run once per item (catalog_spaces.cpp), prepared on first use.
+  struct SpaceStatements;
+  struct SpaceStatementsFree {
+    void operator()(SpaceStatements* s) const;
+  };
+  SpaceStatements& space_statements();
   // The photo columns, attrs and spaces tables, for a collection made before them.
   void add_missing_tables();
   void register_functions();
 
   Db db_;
   std::unique_ptr<Statements> st_;
+  std::unique_ptr<SpaceStatements, SpaceStatementsFree> sp_;
   // The items table has the photo columns and the attrs table exists, as of the statements'
   // preparation (read once, not per search).
   bool photo_ = false;

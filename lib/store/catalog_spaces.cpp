@@ -16,6 +16,30 @@ constexpr const char* kDefaultSpace = "default";
 
 }  // namespace
 
+struct Catalog::SpaceStatements {
+  explicit SpaceStatements(Db& db)
+      : write(db, "INSERT OR REPLACE INTO space_vectors(space, id, vector, sum, seq) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5)"),
+        remove(db, "DELETE FROM space_vectors WHERE id = ?1"),
+        read(db, "SELECT vector, sum FROM space_vectors WHERE space = ?1 AND id = ?2"),
+        has_item(db, "SELECT 1 FROM items WHERE id = ?1") {}
+  Stmt write, remove, read, has_item;
+};
+
+void Catalog::SpaceStatementsFree::operator()(SpaceStatements* s) const { delete s; }
+
+Catalog::SpaceStatements& Catalog::space_statements() {
+  if (!sp_) sp_.reset(new SpaceStatements(db_));
+  return *sp_;
+}
+
+bool Catalog::has_item(int64_t id) {
+  Stmt& s = space_statements().has_item;
+  ResetOnExit r(s);
+  s.bind(1, id);
+  return s.step();
+}
+
 const char* const Catalog::kSpaceSchema = R"sql(
 CREATE TABLE IF NOT EXISTS spaces(
   name TEXT PRIMARY KEY, dim INTEGER NOT NULL, fingerprint TEXT NOT NULL,
@@ -76,20 +100,19 @@ void Catalog::write_space_vector(const std::string& space, int64_t id, const flo
   const uint64_t sum = checksum_of(vec, bytes);
   int64_t stored;
   std::memcpy(&stored, &sum, sizeof stored);
-  Stmt s(db_, "INSERT OR REPLACE INTO space_vectors(space, id, vector, sum, seq) "
-              "VALUES (?1, ?2, ?3, ?4, ?5)");
+  Stmt& s = space_statements().write;
   s.bind(1, space).bind(2, id).bind_blob(3, vec, bytes).bind(4, stored).bind(5, seq).run();
 }
 
 void Catalog::delete_space_vectors(int64_t id) {
   if (!spaces_) return;
-  Stmt s(db_, "DELETE FROM space_vectors WHERE id = ?1");
-  s.bind(1, id).run();
+  space_statements().remove.bind(1, id).run();
 }
 
 bool Catalog::space_vector(const std::string& space, int64_t id, float* out, size_t dim) {
   if (!spaces_) return false;
-  Stmt s(db_, "SELECT vector, sum FROM space_vectors WHERE space = ?1 AND id = ?2");
+  Stmt& s = space_statements().read;
+  ResetOnExit r(s);
   s.bind(1, space).bind(2, id);
   if (!s.step()) return false;
   read_vector(s, 0, id, out, dim);

@@ -113,7 +113,7 @@ void Collection::set_space_vectors(const std::string& space_name, const int64_t*
   catalog_->savepoint();
   try {
     for (size_t i = 0; i < n; ++i) {
-      if (!catalog_->get(ids[i]))
+      if (!catalog_->has_item(ids[i]))
         fail(CBIR_ENOTFOUND, "there is no item with id " + std::to_string(ids[i]) + " in " + dir_ +
                                  "; nothing was written");
       catalog_->write_space_vector(space.name, ids[i], unit.data() + i * dim, dim, ++seq_);

@@ -57,14 +57,9 @@ struct Model {
   }
 };
 
-float cosine(const std::vector<float>& a, const std::vector<float>& b) {
-  double ab = 0, aa = 0, bb = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    ab += double(a[i]) * b[i];
-    aa += double(a[i]) * a[i];
-    bb += double(b[i]) * b[i];
-  }
-  return float(ab / std::sqrt(aa * bb));
+// The project's cosine (test_model_util.hpp), on whole vectors.
+double cosine(const std::vector<float>& a, const std::vector<float>& b) {
+  return cbir_test::cosine(a.data(), b.data(), a.size());
 }
 
 cbir_ingest_summary_t ingest(cbir_collection_t* coll, const std::vector<cbir_space_model_t>& models,
